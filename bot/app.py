@@ -1,0 +1,109 @@
+"""Wiring: settings -> database -> bot, dispatcher, middlewares, routers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
+from bot.menus import set_default_commands
+from bot.middlewares import DbSessionMiddleware
+from handlers import all_routers
+from rules.dialog_config import DialogConfig, load_dialog_config
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.fsm import SQLStorage
+
+log = logging.getLogger("samspil")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dp: Dispatcher
+    i18n: I18n
+    clock: Clock
+    dialog_config: DialogConfig
+    closers: list = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    return Bot(settings.token, session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+         ) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+        return storage, storage.create_isolation()
+    return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
+
+
+async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
+    """Everything the bot needs, ready to poll. Upgrades the database first."""
+    clock = clock or Clock()
+    dialog_config = load_dialog_config(settings.dialog_config)
+    engine = make_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    sessionmaker = make_sessionmaker(engine)
+    bot = make_bot(settings)
+    storage, isolation = _fsm(settings, sessionmaker, clock)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    i18n = make_i18n(settings.default_locale)
+    set_timezone(settings.tz)
+
+    # Order: the session middleware loads the sender's Person, which i18n reads.
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    SamspilI18nMiddleware(i18n).setup(dp)
+    dp.include_routers(*all_routers())
+    dp.workflow_data.update(
+        settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,
+    )
+    app = App(settings, engine, sessionmaker, bot, dp, i18n, clock, dialog_config)
+
+    async def _startup() -> None:
+        with i18n.context():
+            await set_default_commands(bot, i18n)
+
+    dp.startup.register(_startup)
+    return app
+
+
+async def run_polling(app: App, *, handle_signals: bool = True) -> None:
+    """Long polling until stopped (SIGTERM/SIGINT handled by aiogram)."""
+    await app.dp.start_polling(
+        app.bot,
+        # Handle each batch before confirming it: a crash never confirms an update
+        # that was not handled (aiogram's task mode confirms first).
+        handle_as_tasks=False,
+        polling_timeout=25,
+        allowed_updates=["message", "callback_query"],
+        close_bot_session=False,
+        handle_signals=handle_signals,
+    )

@@ -1,0 +1,43 @@
+"""Middlewares: one database transaction per update, and the sender's Person."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.fsm import current_session
+from storage.queries import person_by_telegram_id
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Opens the update's transaction; everything the update changes commits together.
+
+    The FSM storage writes through the same session (see storage/fsm.py), so the
+    next step of a conversation and the answer that led to it cannot drift apart.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self.sessionmaker() as session, session.begin():
+            token = current_session.set(session)
+            try:
+                user = data.get("event_from_user")
+                data["session"] = session
+                person = await person_by_telegram_id(session, user.id) if user else None
+                data["person"] = person
+                # A plain copy for the i18n middleware: the error path runs after rollback.
+                data["person_locale"] = person.locale if person else None
+                return await handler(event, data)
+            finally:
+                current_session.reset(token)

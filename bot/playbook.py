@@ -1,0 +1,133 @@
+"""People playing Samspil on phones against the local emulator.
+
+The demo and the flow tests share these scripts: each step is what a person
+does on their phone (send a text, tap a button) followed by waiting for the
+bot's answer. Button texts are looked up in the person's language through the
+same catalogs the bot uses, so the scripts follow the wording.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aiogram.utils.i18n import I18n
+
+from bot.admin import add_staff
+from bot.clock import Clock
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator, ChatMessage, Phone
+
+LINK_RE = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")
+
+
+def link_token(text: str) -> str:
+    match = LINK_RE.search(text)
+    if not match:
+        raise AssertionError(f"no invitation link in {text!r}")
+    return match.group(1)
+
+
+@dataclass
+class Person:
+    phone: Phone
+    name: str
+    locale: str = "da"
+    token: str | None = None
+
+    def t(self, i18n: I18n, msgid: str) -> str:
+        return i18n.gettext(msgid, locale=self.locale)
+
+
+@dataclass
+class Cast:
+    """A scripted set of people around one running bot."""
+
+    emu: BotAPIEmulator
+    settings: Settings
+    i18n: I18n
+    clock: Clock
+    people: dict[str, Person] = field(default_factory=dict)
+    _next_id: int = 1000
+
+    def person(self, name: str, *, locale: str = "da", user_id: int | None = None) -> Person:
+        if user_id is None:
+            self._next_id += 1
+            user_id = self._next_id
+        p = Person(self.emu.phone(user_id, name.split()[0], language_code=locale), name, locale)
+        self.people[name] = p
+        return p
+
+    def t(self, who: Person, msgid: str) -> str:
+        return who.t(self.i18n, msgid)
+
+    async def settle(self) -> None:
+        """Wait until the bot has handled every update sent so far.
+
+        The bot confirms an update only after handling it (see bot/app.py), so an
+        emulator with no pending update and no request in flight means: done.
+        """
+        await self.emu.wait_idle(settle=0)
+
+    def _reply(self, who: Person, mark: int, expect: str | None) -> ChatMessage:
+        new = [m for m in who.phone.bot_messages if m.version > mark]
+        if expect:
+            new = [m for m in new if expect in m.text]
+        if not new:
+            raise AssertionError(f"{who.name}: no bot reply{f' containing {expect!r}' if expect else ''}; "
+                                 f"last: {[m.text[:80] for m in who.phone.bot_messages[-3:]]}")
+        return new[-1]
+
+    async def say(self, who: Person, text: str, expect: str | None = None) -> ChatMessage:
+        """Send a text; when the bot is done, return its last reply (containing `expect`)."""
+        mark = who.phone.mark()
+        await who.phone.send(text)
+        await self.settle()
+        return self._reply(who, mark, expect)
+
+    async def tap(self, who: Person, button: str, expect: str | None = None) -> ChatMessage | None:
+        """Tap a button (its English msgid, translated for the person); returns the last reply."""
+        return await self.tap_text(who, self.t(who, button), expect)
+
+    async def tap_text(self, who: Person, label: str, expect: str | None = None) -> ChatMessage | None:
+        """Tap a button by its literal text (an area name, a number, a dialog)."""
+        mark = who.phone.mark()
+        await who.phone.tap(label)
+        await self.settle()
+        new = [m for m in who.phone.bot_messages if m.version > mark]
+        if expect is None:
+            return new[-1] if new else None
+        return self._reply(who, mark, expect)
+
+    # ---- registration and opening ------------------------------------------------------------
+
+    async def register(self, who: Person, role: str = "coordinator", title: str | None = None) -> None:
+        link = await add_staff(self.settings, role=role, name=who.name, title=title, clock=self.clock)
+        await self.say(who, f"/start {link_token(link)}")
+
+    async def open_dialog(self, coordinator: Person, child: str, age_group: str, purpose: str) -> None:
+        await self.say(coordinator, "/ny")
+        await self.say(coordinator, child)
+        button = "Child (0-14 years)" if age_group == "barn" else "Young person (15-30 years)"
+        await self.tap(coordinator, button)
+        await self.say(coordinator, purpose)
+        await self.tap(coordinator, "✅ Open the dialog")
+
+    async def invite(self, coordinator: Person, who: Person, role_msgid: str, relation: str | None) -> str:
+        """Invite `who` (role by its English label); returns their personal link's token."""
+        msg = await self.say(coordinator, "/inviter")
+        if msg.buttons:  # several dialogs: the newest is last
+            await self.tap_text(coordinator, msg.buttons[-1][0])
+        await self.say(coordinator, who.name)
+        reply = await self.tap(coordinator, role_msgid)
+        if relation is not None:
+            reply = await self.say(coordinator, relation, expect="https://t.me/")
+        who.token = link_token(reply.text)
+        return who.token
+
+    async def join(self, who: Person) -> ChatMessage:
+        assert who.token, f"{who.name} has no invitation"
+        return await self.say(who, f"/start {who.token}")
+
+    async def consent(self, who: Person) -> None:
+        await self.tap(who, "Yes, I give my consent")

@@ -1,0 +1,65 @@
+"""Which dialog a command is about.
+
+A person in several dialogs (a parent with two children, a teacher in ten) picks
+one first; with one active dialog, no question is asked. Only active dialogs in
+which the person holds a joined seat are offered, and the pick is checked again
+on the server when the button comes back.
+"""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import texts
+from rules.access import ACTIVE, Action, Decision, decide
+from storage import queries as q
+from storage.models import Participant, Person
+
+
+class PickDialogCb(CallbackData, prefix="pick"):
+    flow: str  # input | skala | vurdering | oversigt
+    dialog_id: int
+
+
+async def seat_for(session: AsyncSession, person: Person | None, dialog_id: int, action: Action
+                   ) -> tuple[Participant | None, Decision]:
+    """The sender's seat in `dialog_id` and whether `action` is allowed there."""
+    participant = await q.participant_in(session, person, dialog_id)
+    dialog = participant.dialog if participant else None
+    return participant, decide(q.seat(participant), dialog.state if dialog else "", action)
+
+
+async def pick_dialog(message: Message, session: AsyncSession, person: Person | None, flow: str,
+                      action: Action) -> Participant | None:
+    """The seat to act in, or None after asking (several dialogs) or refusing (none)."""
+    seats = [s for s in (await q.seats_of(session, person) if person else []) if s.joined_at]
+    usable = [s for s in seats if decide(q.seat(s), s.dialog.state, action)]
+    if len(usable) == 1:
+        return usable[0]
+    if not usable:
+        if not seats:
+            await message.answer(_(
+                "You are not part of a dialog yet. You join with the personal link "
+                "your coordinator sends you."))
+        else:
+            s = seats[-1]
+            await message.answer(texts.refusal(decide(q.seat(s), s.dialog.state, action).refusal, s.dialog))
+        return None
+    await message.answer(_("Which dialog is it about?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=_dialog_button(s), callback_data=PickDialogCb(flow=flow, dialog_id=s.dialog_id).pack())]
+        for s in usable]))
+    return None
+
+
+def _dialog_button(s: Participant) -> str:
+    # Button texts are not HTML; the child's first name is enough to tell dialogs apart.
+    label = _("The dialog about {child}").format(child=s.dialog.child_name)
+    return label if s.dialog.state == ACTIVE else f"{label} (#{s.dialog_id})"
+
+
+def dialog_title(participant: Participant) -> str:
+    return html.quote(participant.dialog.child_name)

@@ -1,0 +1,321 @@
+"""Joining: `/start <token>` (registration or invitation link) and the consent answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router, html
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import fmt_date, fmt_datetime, locale_for
+from bot.menus import set_commands_for
+from bot.notify import notify
+from handlers import texts
+from rules import consent as consent_rules
+from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, Refusal, decide
+from rules.roles import STAFF_COORDINATOR
+from rules.tokens import is_expired, looks_like_token
+from storage import queries as q
+from storage.models import Dialog, Participant, Person
+
+router = Router(name="join")
+
+
+class ConsentCb(CallbackData, prefix="consent"):
+    answer: str  # given | talk_first | declined
+    participant_id: int
+
+
+# ---- /start with a token -----------------------------------------------------------------
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_token(
+    message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
+    clock: Clock, state: FSMContext, bot: Bot,
+) -> None:
+    await state.clear()
+    token = (command.args or "").strip()
+    now = clock.now()
+    if not looks_like_token(token):
+        await message.answer(_link_unknown())
+        return
+
+    registration = await q.registration_by_token(session, token)
+    if registration is not None:
+        await _register(message, session, person, registration, now, bot)
+        return
+
+    invitation = await q.invitation_by_token(session, token)
+    if invitation is None:
+        await message.answer(_link_unknown())
+        return
+    participant = await session.get(Participant, invitation.participant_id)
+    assert participant is not None
+    dialog = participant.dialog
+    if person is not None and participant.person_id == person.id:
+        await message.answer(_("You are already part of the dialog about {child}.").format(
+            child=html.quote(dialog.child_name)))
+        await show_home(message, session, person)
+        return
+    if invitation.used_at is not None:
+        await message.answer(_("This link has already been used. Ask your coordinator for a new one if you need it."))
+        return
+    if is_expired(invitation.expires_at, now):
+        await message.answer(_("This link has expired. Ask your coordinator for a new one."))
+        return
+    if dialog.state == CLOSED:
+        await message.answer(texts.refusal(Refusal.CLOSED, dialog))
+        return
+
+    person = person or await q.get_or_create_person(session, message.from_user.id, now)
+    if person.locale is None:
+        person.locale = locale_for(message.from_user, None)
+    if await q.participant_in(session, person, dialog.id) is not None:
+        await message.answer(_("You are already part of the dialog about {child}.").format(
+            child=html.quote(dialog.child_name)))
+        return
+    invitation.used_at = now
+    participant.person_id = person.id
+    participant.joined_at = now
+    if not person.name:
+        person.name = participant.name
+    await session.flush()
+    await set_commands_for(bot, person, session)
+
+    coordinator = await session.get(Person, dialog.coordinator_id)
+    await notify(bot, coordinator, lambda: _("{who} has opened the invitation to the dialog about {child}.").format(
+        who=texts.who(participant), child=html.quote(dialog.child_name)))
+
+    if participant.consent_giver and dialog.state in (AWAITING_CONSENT,):
+        await send_consent_card(message, session, dialog, participant)
+    elif dialog.state == AWAITING_CONSENT:
+        await message.answer(_(
+            "Welcome, {name}. You are now part of the dialog about {child}.\n\n"
+            "The dialog is waiting for the family's consent. You will get a message as soon as it opens."
+        ).format(name=html.quote(participant.name), child=html.quote(dialog.child_name)))
+    else:
+        await message.answer(_welcome_active(participant, dialog))
+
+
+async def _register(message: Message, session: AsyncSession, person: Person | None, registration, now: datetime, bot: Bot) -> None:  # type: ignore[no-untyped-def]
+    if registration.used_at is not None:
+        await message.answer(_("This link has already been used. Ask your administrator for a new one if you need it."))
+        return
+    if is_expired(registration.expires_at, now):
+        await message.answer(_("This link has expired. Ask your administrator for a new one."))
+        return
+    person = person or await q.get_or_create_person(session, message.from_user.id, now)
+    if person.locale is None:
+        person.locale = locale_for(message.from_user, None)
+    # A coordinator stays a coordinator when also registered as a professional.
+    if person.staff_role != STAFF_COORDINATOR:
+        person.staff_role = registration.staff_role
+    person.name = registration.name
+    person.title = registration.title
+    registration.used_at = now
+    registration.person_id = person.id
+    await session.flush()
+    await set_commands_for(bot, person, session)
+    if person.staff_role == STAFF_COORDINATOR:
+        await message.answer(_(
+            "Welcome, {name}. You are now registered as a coordinator in Samspil.\n\n"
+            "Open a dialog with /ny, invite participants with /inviter and follow your dialogs with /dialoger."
+        ).format(name=html.quote(person.name)))
+    else:
+        await message.answer(_(
+            "Welcome, {name}. You are now registered as a professional in Samspil.\n\n"
+            "When a coordinator invites you to a dialog, you will receive a personal link."
+        ).format(name=html.quote(person.name)))
+
+
+def _link_unknown() -> str:
+    return _("I don't recognise that link. Check that you copied all of it, or ask your coordinator for a new one.")
+
+
+def _welcome_active(participant: Participant, dialog: Dialog) -> str:
+    return _(
+        "Welcome, {name}. You are now part of the dialog about {child}, and it is open.\n\n"
+        "Type /hjaelp to see what you can do."
+    ).format(name=html.quote(participant.name), child=html.quote(dialog.child_name))
+
+
+# ---- the consent card ---------------------------------------------------------------------
+
+
+def consent_text(dialog: Dialog, participant: Participant, coordinator: Person | None) -> tuple[str, list[str]]:
+    """The exact text a consent giver is asked to consent to, and the list shown."""
+    others = [p for p in dialog.participants if p.role != "coordinator"]
+    listed = [texts.who(p) for p in others]
+    coordinator_name = html.quote(coordinator.name or "") if coordinator else ""
+    body = _(
+        "Hi {name}\n\n"
+        "{coordinator} has invited you to a dialog where we work together to support "
+        "{child}'s development and wellbeing.\n\n"
+        "<b>The purpose of the dialog</b> ({date}):\n{purpose}\n\n"
+        "<b>Coordinator:</b> {coordinator}\n"
+        "<b>Invited:</b>\n{invited}\n\n"
+        "Each of you writes what worries you, what works well and what you would like to happen, "
+        "and places the situation on a scale. Nobody else gets in until the parents with custody "
+        "have given their consent.\n\n"
+        "Do you give your consent that the people above may take part in the dialog?"
+    ).format(
+        name=html.quote(participant.name),
+        coordinator=coordinator_name,
+        child=html.quote(dialog.child_name),
+        date=fmt_date(dialog.purpose_updated_at),
+        purpose=html.quote(dialog.purpose),
+        invited="\n".join(f"• {line}" for line in listed),
+    )
+    return body, listed
+
+
+def consent_keyboard(participant: Participant) -> InlineKeyboardMarkup:
+    def button(text: str, answer: str) -> list[InlineKeyboardButton]:
+        return [InlineKeyboardButton(
+            text=text, callback_data=ConsentCb(answer=answer, participant_id=participant.id).pack())]
+
+    return InlineKeyboardMarkup(inline_keyboard=[
+        button(_("Yes, I give my consent"), consent_rules.GIVEN),
+        button(_("I want to talk to the coordinator first"), consent_rules.TALK_FIRST),
+        button(_("No thanks"), consent_rules.DECLINED),
+    ])
+
+
+async def send_consent_card(message: Message, session: AsyncSession, dialog: Dialog, participant: Participant) -> None:
+    coordinator = await session.get(Person, dialog.coordinator_id)
+    body, _listed = consent_text(dialog, participant, coordinator)
+    await message.answer(body, reply_markup=consent_keyboard(participant), protect_content=True)
+
+
+@router.callback_query(ConsentCb.filter())
+async def consent_answer(
+    query: CallbackQuery, callback_data: ConsentCb, session: AsyncSession, person: Person | None,
+    clock: Clock, bot: Bot,
+) -> None:
+    participant = await session.get(Participant, callback_data.participant_id)
+    # The button names a seat; only the person holding that seat may answer for it.
+    if participant is None or person is None or participant.person_id != person.id:
+        await query.answer(texts.refusal(Refusal.NOT_PARTICIPANT), show_alert=True)
+        return
+    dialog = participant.dialog
+    decision = decide(q.seat(participant), dialog.state, Action.CONSENT)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, dialog), show_alert=True)
+        return
+    answer = callback_data.answer
+    if answer not in (consent_rules.GIVEN, consent_rules.TALK_FIRST, consent_rules.DECLINED):
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    latest = await q.latest_answers(session, dialog.id)
+    if latest.get(participant.id) == answer == consent_rules.GIVEN:
+        await query.answer(_("Your consent is already recorded."))
+        return
+
+    now = clock.now()
+    coordinator = await session.get(Person, dialog.coordinator_id)
+    # Stored: exactly what this person was shown, in their language, at this moment.
+    shown, listed = consent_text(dialog, participant, coordinator)
+    outcome = await q.record_consent(
+        session, dialog=dialog, participant=participant, answer=answer, text_shown=shown,
+        participants_shown=listed, locale=I18n.get_current().current_locale, now=now,
+    )
+    await query.answer()
+    if query.message:
+        await query.message.edit_reply_markup(reply_markup=None)
+
+    child = html.quote(dialog.child_name)
+    if answer == consent_rules.GIVEN:
+        reply = _("Thank you. Your consent was recorded {when}.").format(when=fmt_datetime(now))
+        if outcome.state_after != ACTIVE:
+            reply += "\n\n" + _("The dialog starts when {names} has also given consent.").format(
+                names=", ".join(html.quote(p.name) for p in outcome.missing))
+        await bot.send_message(person.telegram_id, reply)
+        await notify(bot, coordinator, lambda: _("{who} has given consent to the dialog about {child}.").format(
+            who=texts.who(participant), child=child))
+    elif answer == consent_rules.TALK_FIRST:
+        await bot.send_message(person.telegram_id, _(
+            "That is perfectly fine. Your coordinator will be told and will contact you. "
+            "When you are ready, type /start to see the question again."))
+        await notify(bot, coordinator, lambda: _("{who} would like to talk to you before giving consent to the dialog about {child}.").format(
+            who=texts.who(participant), child=child))
+    else:
+        await bot.send_message(person.telegram_id, _(
+            "You have said no thanks. The dialog does not start and nobody else gets access. "
+            "Your coordinator will be told. If you change your mind, type /start."))
+        await notify(bot, coordinator, lambda: _("{who} has declined the dialog about {child}.").format(
+            who=texts.who(participant), child=child))
+
+    if outcome.state_before != ACTIVE and outcome.state_after == ACTIVE:
+        await announce_open(bot, session, dialog)
+
+
+async def announce_open(bot: Bot, session: AsyncSession, dialog: Dialog) -> None:
+    """Everyone who has joined hears that the dialog is open."""
+    for p in dialog.participants:
+        if p.joined_at is None or p.person is None:
+            continue
+        await notify(bot, p.person, lambda: _(
+            "The dialog about {child} is now open: the family has given consent.\n\n"
+            "Type /hjaelp to see what you can do."
+        ).format(child=html.quote(dialog.child_name)))
+
+
+# ---- /start without a token: greeting or the person's home ---------------------------------
+
+
+@router.message(CommandStart())
+async def start_plain(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
+    await state.clear()
+    if person is None or (person.staff_role is None and not await q.seats_of(session, person)):
+        await message.answer(_(
+            "Hi! I am Samspil.\n\n"
+            "Here, a family, the professionals around a child and the family's own network work "
+            "together on the child's wellbeing: everyone shares what worries them, what works well "
+            "and what should happen, and you agree a plan together.\n\n"
+            "You join with a personal invitation link from your coordinator (tovholder) in the "
+            "municipality. If you have been given one, just open it.\n\n"
+            "Type /sprog to choose another language."))
+        return
+    await show_home(message, session, person)
+
+
+async def show_home(message: Message, session: AsyncSession, person: Person) -> None:
+    """Where this person stands in each dialog; a pending consent question is asked again."""
+    seats = await q.seats_of(session, person)
+    lines = [_("Hi {name}.").format(name=html.quote(person.name or ""))]
+    pending: list[Participant] = []
+    latest_cache: dict[int, dict[int, str]] = {}
+    for p in seats:
+        d = p.dialog
+        if d.state == CLOSED:
+            continue
+        if p.consent_giver and d.state != ACTIVE:
+            latest_cache[d.id] = latest_cache.get(d.id) or await q.latest_answers(session, d.id)
+            if latest_cache[d.id].get(p.id) != consent_rules.GIVEN:
+                pending.append(p)
+        lines.append(_state_line(d))
+    if not seats and person.staff_role == STAFF_COORDINATOR:
+        lines.append(_("You have no dialogs yet. Open one with /ny."))
+    lines.append(_("Type /hjaelp to see what you can do."))
+    await message.answer("\n\n".join(lines))
+    for p in pending:
+        await send_consent_card(message, session, p.dialog, p)
+
+
+def _state_line(d: Dialog) -> str:
+    child = html.quote(d.child_name)
+    if d.state == ACTIVE:
+        return _("• The dialog about {child} is open.").format(child=child)
+    if d.state == AWAITING_CONSENT:
+        return _("• The dialog about {child} is waiting for the family's consent.").format(child=child)
+    return _("• The dialog about {child} is paused.").format(child=child)
+
+

@@ -1,0 +1,165 @@
+"""Samlet oversigt (`/oversigt`): everyone's shared input of a round, by area.
+
+Long overviews are cut into pages below Telegram's 4,096 characters; the
+buttons edit the one message in place instead of flooding the chat.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router, html
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import fmt_short
+from handlers import texts
+from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from rules.access import Action
+from rules.dialog_config import DialogConfig
+from rules.text import split_message
+from storage import inputs
+from storage.inputs import BOXES
+from storage.models import InputEntry, Participant, Person
+
+router = Router(name="overview")
+
+PAGE_LIMIT = 3500  # leaves room for the page header under Telegram's 4,096
+
+
+class OverviewCb(CallbackData, prefix="ov"):
+    dialog_id: int
+    round_no: int
+    area: str = ""
+    page: int = 0
+    action: str = "page"  # page | areas | rounds
+
+
+def _locale() -> str:
+    return I18n.get_current().current_locale
+
+
+@router.message(Command("oversigt"))
+async def overview_command(message: Message, session: AsyncSession, person: Person | None,
+                           dialog_config: DialogConfig) -> None:
+    participant = await pick_dialog(message, session, person, "oversigt", Action.READ_SHARED)
+    if participant is not None:
+        text, keyboard = await render_page(session, participant, dialog_config,
+                                           participant.dialog.round_no, "", 0)
+        await message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+@router.callback_query(PickDialogCb.filter(F.flow == "oversigt"))
+async def overview_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+                          person: Person | None, dialog_config: DialogConfig) -> None:
+    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = await render_page(session, participant, dialog_config, participant.dialog.round_no, "", 0)
+    await query.message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+@router.callback_query(OverviewCb.filter())
+async def overview_button(query: CallbackQuery, callback_data: OverviewCb, session: AsyncSession,
+                          person: Person | None, dialog_config: DialogConfig) -> None:
+    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+        return
+    dialog = participant.dialog
+    round_no = callback_data.round_no
+    if not 1 <= round_no <= dialog.round_no:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    area = callback_data.area
+    if area:
+        try:
+            dialog_config.area(area)
+        except KeyError:
+            await query.answer(texts.stale_button(), show_alert=True)
+            return
+    await query.answer()
+    if callback_data.action == "areas":
+        text, keyboard = _area_picker(participant, dialog_config, round_no)
+    elif callback_data.action == "rounds":
+        text, keyboard = _round_picker(participant)
+    else:
+        text, keyboard = await render_page(session, participant, dialog_config, round_no, area, callback_data.page)
+    try:
+        await query.message.edit_text(text, reply_markup=keyboard)
+    except TelegramBadRequest as exc:
+        if "not modified" not in str(exc):
+            raise
+
+
+async def render_page(session: AsyncSession, p: Participant, config: DialogConfig, round_no: int,
+                      area: str, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    dialog = p.dialog
+    entries = await inputs.shared_entries(session, dialog, round_no, area or None)
+    title = _("<b>Overview</b> – the dialog about {child}, round {round}").format(
+        child=html.quote(dialog.child_name), round=round_no)
+    if area:
+        title += " · " + html.quote(config.area(area).label(_locale()))
+    if not entries:
+        body = _("Nobody has shared input here yet.")
+    else:
+        order = [a.key for a in config.areas]
+        entries.sort(key=lambda e: (order.index(e.area) if e.area in order else len(order), e.shared_at, e.id))
+        blocks, current = [], None
+        for e in entries:
+            if e.area != current:
+                current = e.area
+                blocks.append(f"<b>{html.quote(config.area(e.area).label(_locale()).upper())}</b>")
+            blocks.append(_entry_block(e))
+        body = "\n\n".join(blocks)
+    pages = split_message(body, PAGE_LIMIT)
+    page = max(0, min(page, len(pages) - 1))
+    text = f"{title}\n\n{pages[page]}"
+    if len(pages) > 1:
+        text += "\n\n" + _("Page {page} of {pages}").format(page=page + 1, pages=len(pages))
+
+    def b(label: str, **kw: object) -> InlineKeyboardButton:
+        data = {"dialog_id": dialog.id, "round_no": round_no, "area": area, "page": page} | kw
+        return InlineKeyboardButton(text=label, callback_data=OverviewCb(**data).pack())
+
+    rows: list[list[InlineKeyboardButton]] = []
+    nav = []
+    if page > 0:
+        nav.append(b(_("◀️ Previous"), page=page - 1))
+    if page + 1 < len(pages):
+        nav.append(b(_("Next ▶️"), page=page + 1))
+    if nav:
+        rows.append(nav)
+    rows.append([b(_("Choose area"), action="areas", page=0)])
+    if dialog.round_no > 1:
+        rows.append([b(_("Earlier rounds"), action="rounds", page=0)])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _entry_block(e: InputEntry) -> str:
+    head = f"<i>{fmt_short(e.shared_at)} · {texts.who(e.participant)}</i>"
+    parts = [head]
+    for box in BOXES:
+        body = inputs.box_text(e, box)
+        if body:
+            parts.append(f"<b>{texts.box_title(box)}:</b> {html.quote(body)}")
+    return "\n".join(parts)
+
+
+def _area_picker(p: Participant, config: DialogConfig, round_no: int) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [[InlineKeyboardButton(text=_("All areas"), callback_data=OverviewCb(
+        dialog_id=p.dialog_id, round_no=round_no).pack())]]
+    rows += [[InlineKeyboardButton(text=a.label(_locale()), callback_data=OverviewCb(
+        dialog_id=p.dialog_id, round_no=round_no, area=a.key).pack())] for a in config.areas]
+    return _("Which area do you want to see?"), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _round_picker(p: Participant) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [[InlineKeyboardButton(text=_("Round {round}").format(round=r), callback_data=OverviewCb(
+        dialog_id=p.dialog_id, round_no=r).pack())] for r in range(p.dialog.round_no, 0, -1)]
+    return _("Which round do you want to see?"), InlineKeyboardMarkup(inline_keyboard=rows)

@@ -1,0 +1,192 @@
+"""Skalering (`/skala`) on the age group's ruler, and Fælles vurdering (`/vurdering`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router, html
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.i18n import fmt_datetime
+from bot.notify import notify
+from handlers import texts
+from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from rules.access import Action
+from rules.dialog_config import DialogConfig, Ruler
+from rules.roles import COORDINATOR
+from storage import inputs
+from storage.models import Participant, Person
+
+router = Router(name="scaling")
+
+
+class ScaleCb(CallbackData, prefix="sk"):
+    action: str  # pick | confirm | again
+    dialog_id: int
+    round_no: int
+    value: int = 0
+
+
+def _locale() -> str:
+    return I18n.get_current().current_locale
+
+
+def _ruler(p: Participant, config: DialogConfig) -> Ruler:
+    return config.ruler(p.dialog.age_group)
+
+
+# ---- /skala --------------------------------------------------------------------------------
+
+
+@router.message(Command("skala"))
+async def scale_command(message: Message, session: AsyncSession, person: Person | None,
+                        dialog_config: DialogConfig) -> None:
+    participant = await pick_dialog(message, session, person, "skala", Action.SCALE)
+    if participant is not None:
+        text, keyboard = _ruler_card(participant, dialog_config)
+        await message.answer(text, reply_markup=keyboard)
+
+
+@router.callback_query(PickDialogCb.filter(F.flow == "skala"))
+async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+                       person: Person | None, dialog_config: DialogConfig) -> None:
+    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.SCALE)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = _ruler_card(participant, dialog_config)
+    await query.message.answer(text, reply_markup=keyboard)
+
+
+def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboardMarkup]:
+    ruler = _ruler(p, config)
+    loc = _locale()
+    legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {html.quote(f.name(loc))}" for f in ruler.fields)
+    text = _(
+        "<b>{ruler}</b> – the dialog about {child}\n\n"
+        "Where would you place {child}'s situation right now? The ruler starts at "
+        "\"{first}\" and the concern rises towards 10.\n\n{legend}\n\n"
+        "Tap a number to read what it means.").format(
+            ruler=html.quote(ruler.name(loc)), child=html.quote(p.dialog.child_name),
+            first=html.quote(ruler.fields[0].name(loc)), legend=legend)
+
+    def b(v: int) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=str(v), callback_data=ScaleCb(
+            action="pick", dialog_id=p.dialog_id, round_no=p.dialog.round_no, value=v).pack())
+
+    return text, InlineKeyboardMarkup(inline_keyboard=[[b(v) for v in range(1, 6)], [b(v) for v in range(6, 11)]])
+
+
+@router.callback_query(ScaleCb.filter())
+async def scale_button(query: CallbackQuery, callback_data: ScaleCb, session: AsyncSession,
+                       person: Person | None, clock: Clock, dialog_config: DialogConfig, bot: Bot) -> None:
+    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.SCALE)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+        return
+    dialog = participant.dialog
+    if callback_data.round_no != dialog.round_no:
+        await query.answer(_("That round has ended. Type /skala to place the situation for the new round."),
+                           show_alert=True)
+        return
+    ruler = _ruler(participant, dialog_config)
+    value = callback_data.value
+    if callback_data.action == "again":
+        await query.answer()
+        text, keyboard = _ruler_card(participant, dialog_config)
+        await query.message.edit_text(text, reply_markup=keyboard)
+        return
+    if not 1 <= value <= 10 or callback_data.action not in ("pick", "confirm"):
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    field = ruler.field_for(value)
+    loc = _locale()
+    if callback_data.action == "pick":
+        await query.answer()
+        await query.message.edit_text(
+            _("You chose <b>{value}</b>: {emoji} <b>{field}</b>\n{bar}\n\n{description}\n\nIs that your number?").format(
+                value=value, emoji=field.emoji, field=html.quote(field.name(loc)), bar=ruler.bar(value),
+                description=html.quote(field.description(loc))),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[
+                [InlineKeyboardButton(text=_("✅ Yes, save {value}").format(value=value), callback_data=ScaleCb(
+                    action="confirm", dialog_id=dialog.id, round_no=dialog.round_no, value=value).pack())],
+                [InlineKeyboardButton(text=_("Choose another number"), callback_data=ScaleCb(
+                    action="again", dialog_id=dialog.id, round_no=dialog.round_no).pack())],
+            ]))
+        return
+
+    now = clock.now()
+    await inputs.add_score(session, participant, dialog.round_no, value, now)
+    await query.answer()
+    await query.message.edit_text(_(
+        "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see it under /vurdering. "
+        "You can change it until the meeting with /skala.").format(
+            value=value, emoji=field.emoji, field=html.quote(field.name(loc))))
+    if ruler.is_highest_field(value):
+        await _alert_coordinator(bot, session, participant, value, ruler, now)
+
+
+async def _alert_coordinator(bot: Bot, session: AsyncSession, p: Participant, value: int, ruler: Ruler,
+                            now: datetime) -> None:
+    """Safeguarding: the coordinator learns at once, privately, of a score in the highest field.
+
+    The duty to act (underretningspligt) stays with people; the bot makes sure the
+    coordinator knows.
+    """
+    coordinator = await session.get(Person, p.dialog.coordinator_id)
+    if coordinator is None or (p.role == COORDINATOR and p.person_id == coordinator.id):
+        return
+    await notify(bot, coordinator, lambda: _(
+        "⚠️ <b>High score in the dialog about {child}</b>\n\n"
+        "{who} placed the situation at <b>{value}</b> ({field}) on {when}.\n\n"
+        "Consider contacting them soon.").format(
+            child=html.quote(p.dialog.child_name), who=texts.who(p), value=value,
+            field=html.quote(ruler.field_for(value).name(_locale())), when=fmt_datetime(now)))
+
+
+# ---- /vurdering ----------------------------------------------------------------------------
+
+
+@router.message(Command("vurdering"))
+async def assessment_command(message: Message, session: AsyncSession, person: Person | None,
+                             dialog_config: DialogConfig) -> None:
+    participant = await pick_dialog(message, session, person, "vurdering", Action.READ_SHARED)
+    if participant is not None:
+        await message.answer(await render_assessment(session, participant, dialog_config), protect_content=True)
+
+
+@router.callback_query(PickDialogCb.filter(F.flow == "vurdering"))
+async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+                            person: Person | None, dialog_config: DialogConfig) -> None:
+    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(await render_assessment(session, participant, dialog_config), protect_content=True)
+
+
+async def render_assessment(session: AsyncSession, p: Participant, config: DialogConfig) -> str:
+    """Everyone's latest shared score this round, side by side; no guesses for the rest."""
+    dialog = p.dialog
+    ruler = config.ruler(dialog.age_group)
+    loc = _locale()
+    latest = await inputs.latest_scores(session, dialog, dialog.round_no)
+    lines = [_("<b>Joint assessment</b> – {ruler}, the dialog about {child}, round {round}").format(
+        ruler=html.quote(ruler.name(loc)), child=html.quote(dialog.child_name), round=dialog.round_no)]
+    for other in dialog.participants:
+        score = latest.get(other.id)
+        if score is None:
+            if other.joined_at is not None:
+                lines.append(_("{who}: has not scaled yet").format(who=texts.who(other)))
+            continue
+        field = ruler.field_for(score.value)
+        lines.append(f"{texts.who(other)}: <b>{score.value}</b> {html.quote(field.name(loc))}\n{ruler.bar(score.value)}")
+    return "\n\n".join(lines)

@@ -1,0 +1,83 @@
+"""Texts several flows share: role names, refusals, how a participant is shown.
+
+Everything a person sees goes through gettext (`_`); the msgids are English and
+the Danish catalog (locales/da) is the one people read first.
+"""
+
+from __future__ import annotations
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+
+from rules.access import Refusal
+from rules.roles import COORDINATOR, NETWORK, PARENT, PARENT_CUSTODY, PROFESSIONAL, YOUNG
+from storage.models import Dialog, Participant
+
+
+def role_label(role: str) -> str:
+    return {
+        COORDINATOR: _("Coordinator"),
+        PARENT_CUSTODY: _("Parent with custody"),
+        PARENT: _("Parent without custody"),
+        YOUNG: _("The young person"),
+        PROFESSIONAL: _("Professional"),
+        NETWORK: _("Network"),
+    }[role]
+
+
+def age_group_label(age_group: str) -> str:
+    return {"barn": _("child (0-14 years)"), "ung": _("young person (15-30 years)")}[age_group]
+
+
+def who(p: Participant) -> str:
+    """'Mette (Mor)' — escaped for HTML; the relation or title says how they stand."""
+    extra = p.relation or role_label(p.role)
+    return f"{html.quote(p.name)} ({html.quote(extra)})"
+
+
+def refusal(reason: Refusal | None, dialog: Dialog | None = None) -> str:
+    child = html.quote(dialog.child_name) if dialog else ""
+    return {
+        Refusal.NOT_PARTICIPANT: _("You are not part of that dialog."),
+        Refusal.NOT_JOINED: _("You have not opened your invitation to that dialog yet."),
+        Refusal.AWAITING_CONSENT: _(
+            "The dialog about {child} is waiting for the family's consent. "
+            "You will get a message as soon as it opens."
+        ).format(child=child),
+        Refusal.PAUSED: _(
+            "The dialog about {child} is paused because consent was withdrawn. "
+            "Talk to the coordinator if you have questions."
+        ).format(child=child),
+        Refusal.CLOSED: _("The dialog about {child} has been closed.").format(child=child),
+        Refusal.NOT_COORDINATOR: _("Only the coordinator can do that."),
+        Refusal.NOT_CONSENT_GIVER: _("Only the parents with custody (or the young person) give consent."),
+        None: _("That is not possible right now."),
+    }[reason]
+
+
+def stale_button() -> str:
+    return _("That button is no longer active. Type /hjaelp to see what you can do.")
+
+
+def text_expected() -> str:
+    return _("I can only read text here. Please write your answer as a message.")
+
+
+def too_long(limit: int) -> str:
+    return _("That is too long: at most {limit} characters here. Please shorten it and send it again.").format(limit=limit)
+
+
+def cpr_refused() -> str:
+    return _(
+        "It looks like there is a CPR number in your text. Samspil never stores CPR numbers. "
+        "Please write it again without the number."
+    )
+
+
+def empty_answer() -> str:
+    return _("The answer is empty. Please write a few words.")
+
+
+def box_title(box: str) -> str:
+    """The handbook's three boxes."""
+    return {"worries": _("Worries"), "works": _("What works"), "next_steps": _("What should happen?")}[box]

@@ -1,0 +1,1 @@
+"""The rules of a dialog, in plain Python: no aiogram, no database."""

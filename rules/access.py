@@ -1,0 +1,104 @@
+"""Who may do what in a dialog: role x dialog state x action.
+
+Every handler asks `decide` before it reads or changes a dialog's content, with
+the participant row it found for the sender on the server. Callback data and
+deep-link parameters only name things; they never grant anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rules.roles import COORDINATOR, is_consent_giver
+
+AWAITING_CONSENT = "awaiting_consent"
+ACTIVE = "active"
+PAUSED = "paused"
+CLOSED = "closed"
+STATES = (AWAITING_CONSENT, ACTIVE, PAUSED, CLOSED)
+
+
+class Action(StrEnum):
+    VIEW_PURPOSE = "view_purpose"  # purpose, coordinator, participant list
+    CONSENT = "consent"  # give, ask to talk first, decline
+    INVITE = "invite"  # add a participant
+    WRITE_INPUT = "write_input"  # drafts: write, edit, delete, share
+    SCALE = "scale"
+    READ_SHARED = "read_shared"  # others' shared input, scores, plan, overview
+    MANAGE = "manage"  # coordinator's meeting, plan, close
+
+
+class Refusal(StrEnum):
+    NOT_PARTICIPANT = "not_participant"
+    NOT_JOINED = "not_joined"
+    AWAITING_CONSENT = "awaiting_consent"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    NOT_COORDINATOR = "not_coordinator"
+    NOT_CONSENT_GIVER = "not_consent_giver"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """What the rules need to know about the sender's place in one dialog."""
+
+    role: str
+    consent_giver: bool
+    joined: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    refusal: Refusal | None = None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def _deny(reason: Refusal) -> Decision:
+    return Decision(False, reason)
+
+
+_STATE_REFUSAL = {
+    AWAITING_CONSENT: Refusal.AWAITING_CONSENT,
+    PAUSED: Refusal.PAUSED,
+    CLOSED: Refusal.CLOSED,
+}
+
+
+def decide(seat: Seat | None, state: str, action: Action) -> Decision:
+    """May the holder of `seat` do `action` in a dialog in `state`?"""
+    if seat is None:
+        return _deny(Refusal.NOT_PARTICIPANT)
+    if not seat.joined and seat.role != COORDINATOR:
+        return _deny(Refusal.NOT_JOINED)
+    coordinator = seat.role == COORDINATOR
+
+    if action is Action.VIEW_PURPOSE:
+        # Everyone who holds a seat may see what they were invited to, even before
+        # consent: the consent giver has to see it to decide.
+        return ALLOW if state != CLOSED or coordinator else _deny(Refusal.CLOSED)
+
+    if action is Action.CONSENT:
+        if not (seat.consent_giver and is_consent_giver(seat.role)):
+            return _deny(Refusal.NOT_CONSENT_GIVER)
+        return ALLOW if state in (AWAITING_CONSENT, ACTIVE, PAUSED) else _deny(Refusal.CLOSED)
+
+    if action in (Action.INVITE, Action.MANAGE):
+        if not coordinator:
+            return _deny(Refusal.NOT_COORDINATOR)
+        if state == CLOSED:
+            return _deny(Refusal.CLOSED)
+        if action is Action.MANAGE and state != ACTIVE:
+            return _deny(_STATE_REFUSAL[state])
+        return ALLOW
+
+    # Content of the dialog: only while it is active (consent given, not paused).
+    if state != ACTIVE:
+        return _deny(_STATE_REFUSAL[state])
+    return ALLOW

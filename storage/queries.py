@@ -1,0 +1,207 @@
+"""Queries and writes for people, dialogs, participants, invitations and consents.
+
+Handlers call these with the update's session (one transaction per update);
+nothing here commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rules import consent as consent_rules
+from rules.access import Seat
+from rules.roles import COORDINATOR, is_consent_giver
+from rules.tokens import hash_token, new_token
+from storage.models import (
+    AWAITING_CONSENT,
+    Consent,
+    Dialog,
+    Invitation,
+    Participant,
+    Person,
+    Registration,
+)
+
+# ---- people ---------------------------------------------------------------------------
+
+
+async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def get_or_create_person(session: AsyncSession, telegram_id: int, now: datetime) -> Person:
+    person = await person_by_telegram_id(session, telegram_id)
+    if person is None:
+        person = Person(telegram_id=telegram_id, created_at=now)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+# ---- registration of staff -------------------------------------------------------------
+
+
+async def create_registration(
+    session: AsyncSession, *, staff_role: str, name: str, title: str | None, now: datetime,
+    ttl_days: int,
+) -> str:
+    """A single-use registration link's token (returned once, stored as a hash)."""
+    token = new_token()
+    session.add(Registration(
+        token_hash=hash_token(token), staff_role=staff_role, name=name, title=title,
+        created_at=now, expires_at=now + timedelta(days=ttl_days),
+    ))
+    await session.flush()
+    return token
+
+
+async def registration_by_token(session: AsyncSession, token: str) -> Registration | None:
+    return await session.scalar(
+        select(Registration).where(Registration.token_hash == hash_token(token))
+    )
+
+
+# ---- dialogs ---------------------------------------------------------------------------
+
+
+async def create_dialog(
+    session: AsyncSession, *, coordinator: Person, child_name: str, age_group: str,
+    purpose: str, now: datetime,
+) -> Dialog:
+    dialog = Dialog(
+        coordinator_id=coordinator.id, child_name=child_name, age_group=age_group,
+        purpose=purpose, state=AWAITING_CONSENT, round_no=1, created_at=now,
+        purpose_updated_at=now,
+    )
+    session.add(dialog)
+    await session.flush()
+    # The coordinator holds a seat too: they lead, and may write input and scale.
+    session.add(Participant(
+        dialog_id=dialog.id, person_id=coordinator.id, name=coordinator.name or "",
+        role=COORDINATOR, relation=coordinator.title, consent_giver=False,
+        joined_at=now, created_at=now,
+    ))
+    await session.flush()
+    await session.refresh(dialog, ["participants"])
+    return dialog
+
+
+async def get_dialog(session: AsyncSession, dialog_id: int) -> Dialog | None:
+    return await session.get(Dialog, dialog_id)
+
+
+async def coordinator_dialogs(session: AsyncSession, person: Person) -> list[Dialog]:
+    rows = await session.scalars(
+        select(Dialog).where(Dialog.coordinator_id == person.id).order_by(Dialog.id)
+    )
+    return list(rows)
+
+
+async def seats_of(session: AsyncSession, person: Person) -> list[Participant]:
+    """Every seat this person holds (one per dialog), newest dialog last."""
+    rows = await session.scalars(
+        select(Participant).where(Participant.person_id == person.id).order_by(Participant.dialog_id)
+    )
+    return list(rows)
+
+
+async def participant_in(session: AsyncSession, person: Person | None, dialog_id: int) -> Participant | None:
+    """The sender's seat in a dialog, found on the server: the only source of authority."""
+    if person is None:
+        return None
+    return await session.scalar(
+        select(Participant).where(
+            Participant.person_id == person.id, Participant.dialog_id == dialog_id
+        )
+    )
+
+
+def seat(participant: Participant | None) -> Seat | None:
+    if participant is None:
+        return None
+    return Seat(
+        role=participant.role,
+        consent_giver=participant.consent_giver,
+        joined=participant.joined_at is not None,
+    )
+
+
+# ---- participants and invitations ----------------------------------------------------------
+
+
+async def add_participant(
+    session: AsyncSession, *, dialog: Dialog, name: str, role: str, relation: str | None,
+    now: datetime, ttl_days: int,
+) -> tuple[Participant, str]:
+    participant = Participant(
+        dialog_id=dialog.id, name=name, role=role, relation=relation,
+        consent_giver=is_consent_giver(role), created_at=now,
+    )
+    session.add(participant)
+    await session.flush()
+    token = await new_invitation(session, participant, now=now, ttl_days=ttl_days)
+    return participant, token
+
+
+async def new_invitation(session: AsyncSession, participant: Participant, *, now: datetime, ttl_days: int) -> str:
+    token = new_token()
+    session.add(Invitation(
+        participant_id=participant.id, token_hash=hash_token(token), created_at=now,
+        expires_at=now + timedelta(days=ttl_days),
+    ))
+    await session.flush()
+    return token
+
+
+async def invitation_by_token(session: AsyncSession, token: str) -> Invitation | None:
+    return await session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+
+
+# ---- consent -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentOutcome:
+    state_before: str
+    state_after: str
+    missing: list[Participant]
+
+
+async def latest_answers(session: AsyncSession, dialog_id: int) -> dict[int, str]:
+    last = (
+        select(Consent.participant_id, func.max(Consent.id).label("last_id"))
+        .where(Consent.dialog_id == dialog_id)
+        .group_by(Consent.participant_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Consent.participant_id, Consent.answer).join(last, Consent.id == last.c.last_id)
+    )
+    return {pid: answer for pid, answer in rows.all()}
+
+
+async def record_consent(
+    session: AsyncSession, *, dialog: Dialog, participant: Participant, answer: str,
+    text_shown: str, participants_shown: list[str], locale: str, now: datetime,
+) -> ConsentOutcome:
+    session.add(Consent(
+        dialog_id=dialog.id, participant_id=participant.id, answer=answer,
+        text_shown=text_shown, participants_shown=json.dumps(participants_shown, ensure_ascii=False),
+        locale=locale, created_at=now,
+    ))
+    await session.flush()
+    latest = await latest_answers(session, dialog.id)
+    givers = [p.id for p in dialog.participants if p.consent_giver]
+    before = dialog.state
+    after = consent_rules.state_after_answer(before, givers, latest)
+    if after != before:
+        dialog.state = after
+        if after == "active" and dialog.activated_at is None:
+            dialog.activated_at = now
+    missing_ids = set(consent_rules.missing_consents(givers, latest))
+    return ConsentOutcome(before, after, [p for p in dialog.participants if p.id in missing_ids])
