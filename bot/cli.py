@@ -16,6 +16,7 @@ import logging
 import sys
 
 from bot.config import ConfigError, Settings, fail, load_settings
+from rules.dialog_config import ConfigError as DialogConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_migrate(settings))
         elif args.command == "admin":
             asyncio.run(_admin(settings, args))
-    except ConfigError as exc:
+    except (ConfigError, DialogConfigError) as exc:
         fail(f"Configuration error: {exc}")
 
 

@@ -99,6 +99,31 @@ class Cast:
             return new[-1] if new else None
         return self._reply(who, mark, expect)
 
+    # ---- input, sharing, scaling ---------------------------------------------------------------
+
+    async def write_input(self, who: Person, area_label: str, *, worries: str | None,
+                          works: str | None, next_steps: str | None) -> None:
+        """/input, an area, the three boxes in turn (None skips a box), ending at the review card."""
+        await self.say(who, "/input")
+        await self.tap_text(who, area_label)
+        boxes = [worries, works, next_steps]
+        for i, text in enumerate(boxes):
+            last = i == len(boxes) - 1
+            if text:
+                await self.say(who, text)
+                await self.tap(who, "Done – see the draft" if last else "Next ➡️")
+            else:
+                await self.tap(who, "Skip – see the draft" if last else "Skip ➡️")
+
+    async def share_input(self, who: Person) -> None:
+        await self.tap(who, "Share input with the participants")
+        await self.tap(who, "Yes, share now")
+
+    async def scale(self, who: Person, value: int) -> None:
+        await self.say(who, "/skala")
+        await self.tap_text(who, str(value))
+        await self.tap_text(who, self.t(who, "✅ Yes, save {value}").format(value=value))
+
     # ---- registration and opening ------------------------------------------------------------
 
     async def register(self, who: Person, role: str = "coordinator", title: str | None = None) -> None:

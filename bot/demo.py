@@ -1,0 +1,169 @@
+"""`samspil demo`: a whole Familiedialog, played on phones against the local emulator.
+
+No token and no network: the emulator runs in-process, the real bot polls it
+over HTTP, and the people below tap and type as they would on their phones.
+At the end the conversation is printed as each person saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.app import App, build_app, run_polling
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator, ChatMessage
+from bot.playbook import Cast, Person
+from storage.models import Consent, Dialog, InputEntry, Score
+
+# Monday 23 November 2026, 10:00 in Copenhagen: a fixed start makes the demo repeatable.
+DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+PURPOSE = (
+    "Emma har haft svært ved at komme i skole efter sommerferien og virker ked af det. "
+    "Vi vil samarbejde om, at Emma igen trives i skolen og med sine venner."
+)
+
+
+async def run_demo(out: str | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    workdir = Path(out) if out else Path(tempfile.mkdtemp(prefix="samspil-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / "demo.db"
+    if db.exists():
+        db.unlink()
+    clock = FakeClock(DEMO_START)
+    async with BotAPIEmulator() as emu:
+        settings = Settings(
+            _env_file=None, bot_token=emu.token, bot_api_url=emu.base_url,
+            database_url=f"sqlite+aiosqlite:///{db}", municipality_name="Faxe Kommune",
+        )
+        app = await build_app(settings, clock=clock)
+        started = asyncio.Event()
+
+        async def _started(**_: object) -> None:
+            started.set()
+
+        app.dp.startup.register(_started)
+        polling = asyncio.create_task(run_polling(app, handle_signals=False))
+        await asyncio.wait_for(started.wait(), 30)
+        try:
+            cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock)
+            people = await play(cast, clock)
+            problems = await check(app)
+        finally:
+            await app.dp.stop_polling()
+            await polling
+            await app.close()
+    for person in people:
+        print_chat(person)
+    if problems:
+        for p in problems:
+            print(f"DEMO FAILED: {p}")
+        return 1
+    print(f"\nThe demo's database is at {db}")
+    return 0
+
+
+async def play(cast: Cast, clock: FakeClock) -> list[Person]:
+    camilla = cast.person("Camilla Holm")
+    mette = cast.person("Mette")
+    jens = cast.person("Jens")
+    hanne = cast.person("Hanne Lund")
+
+    # The administrator registers the coordinator; the coordinator opens the dialog.
+    await cast.register(camilla, "coordinator")
+    await cast.open_dialog(camilla, "Emma", "barn", PURPOSE)
+    await cast.invite(camilla, mette, "Parent with custody", "Mor")
+    await cast.invite(camilla, jens, "Parent with custody", "Far")
+    await cast.invite(camilla, hanne, "Professional", "Klasselærer")
+
+    # The teacher opens her link first: she has to wait for the family's consent.
+    await cast.join(hanne)
+    await cast.join(mette)
+    await cast.consent(mette)
+    await cast.say(camilla, "/dialoger")
+    await cast.join(jens)
+    await cast.consent(jens)
+
+    # Input, in the family's own words, then sharing.
+    clock.advance(hours=10)  # that evening
+    await cast.write_input(mette, "Familieforhold",
+                           worries="Emma vil ikke fortælle, hvordan hun har det. Hun sover dårligt.",
+                           works="Hun elsker at bage med sin mormor i weekenden.",
+                           next_steps="At Emma får en voksen på skolen, hun kan tale med.")
+    await cast.write_input(mette, "Dagtilbud, skole og læring",
+                           worries="Hun har ondt i maven hver morgen før skole.",
+                           works=None,
+                           next_steps="En rolig start på dagen, måske via SFO.")
+    await cast.share_input(mette)
+    clock.advance(hours=14)  # the next morning
+    await cast.write_input(hanne, "Dagtilbud, skole og læring",
+                           worries="Emma trækker sig i frikvartererne og er stille i timerne.",
+                           works="Hun er fagligt med og glad for billedkunst.",
+                           next_steps="Vi vil sætte hende sammen med to gode venner i gruppearbejde.")
+    await cast.share_input(hanne)
+    await cast.write_input(jens, "Fritidsforhold og venskaber",
+                           worries="Hun er holdt op med at gå til fodbold.",
+                           works="Hun har stadig en god veninde, Sofie.",
+                           next_steps="At hun får lyst til en fritidsaktivitet igen.")
+    await cast.share_input(jens)
+
+    # Everyone places the situation on Børnelinealen.
+    await cast.scale(mette, 6)
+    await cast.scale(jens, 5)
+    await cast.scale(hanne, 4)
+
+    # The overview and the joint assessment, as each sees them.
+    for who in (mette, hanne):
+        await cast.say(who, "/oversigt")
+    for who in (jens, camilla):
+        await cast.say(who, "/vurdering")
+    return [camilla, mette, jens, hanne]
+
+
+async def check(app: App) -> list[str]:
+    """What the demo must have achieved, read from the database."""
+    problems = []
+    async with app.sessionmaker() as s:
+        dialog = await s.scalar(select(Dialog))
+        if dialog is None or dialog.state != "active":
+            problems.append("the dialog is not active")
+        consents = await s.scalar(select(func.count()).select_from(Consent).where(Consent.answer == "given"))
+        if consents != 2:
+            problems.append(f"expected 2 consents, found {consents}")
+        shared = await s.scalar(select(func.count()).select_from(InputEntry).where(InputEntry.shared_at.is_not(None)))
+        if shared != 4:
+            problems.append(f"expected 4 shared input entries, found {shared}")
+        scores = await s.scalar(select(func.count()).select_from(Score))
+        if scores != 3:
+            problems.append(f"expected 3 scores, found {scores}")
+    return problems
+
+
+def print_chat(person: Person) -> None:
+    print("\n" + "═" * 72)
+    print(f"  What {person.name} saw on their phone")
+    print("═" * 72)
+    for m in person.phone.chat:
+        print(_render(m, person.name))
+
+
+def _render(m: ChatMessage, name: str) -> str:
+    who = "Samspil" if m.from_bot else name
+    body = m.text or ""
+    if m.document:
+        body = f"[document: {m.document.get('file_name')}] {body}"
+    lines = [f"{'◂' if m.from_bot else '▸'} {who}:"]
+    for para in body.split("\n"):
+        lines.extend(textwrap.wrap(para, 68, initial_indent="    ", subsequent_indent="    ") or [""])
+    for row in m.buttons:
+        lines.append("    " + "  ".join(f"[{b}]" for b in row))
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""A real bot process is killed (SIGKILL) mid-conversation; a new one carries on.
+
+The person's step and what they had typed so far live in the database (the
+SQL FSM storage and the drafts), committed with each answer, so the new process
+picks up exactly where the old one died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.admin import add_staff
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator
+from bot.playbook import link_token
+from storage.db import make_engine, make_sessionmaker
+from storage.models import Dialog, InputEntry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class BotProcess:
+    """`samspil run` in its own process, against the test's emulator and database."""
+
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            "BOT_TOKEN": settings.token,
+            "BOT_API_URL": settings.bot_api_url,
+            "DATABASE_URL": settings.database_url,
+            "LOG_LEVEL": "WARNING",
+        }
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log = (self.workdir / "bot.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env,
+            stdout=subprocess.DEVNULL, stderr=self.log,
+        )
+
+    def output(self) -> str:
+        return (self.workdir / "bot.log").read_text(errors="replace")[-3000:]
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        assert self.proc.returncode == -signal.SIGKILL
+
+    async def stop(self) -> int | None:
+        """SIGTERM, and wait for a clean exit while the emulator (on this loop) keeps serving."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        self.proc.terminate()
+        try:
+            return await asyncio.to_thread(self.proc.wait, 30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("the bot did not stop on SIGTERM:\n" + self.output()) from None
+
+
+@pytest.fixture
+async def bot_process(settings: Settings, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    proc = BotProcess(settings, tmp_path)
+    yield proc
+    await proc.stop()
+
+
+async def _db_dialogs(settings: Settings) -> list[Dialog]:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            return list(await s.scalars(select(Dialog)))
+    finally:
+        await engine.dispose()
+
+
+async def _say(emu: BotAPIEmulator, phone, text: str, expect: str, timeout: float = 30) -> str:  # type: ignore[no-untyped-def]
+    mark = phone.mark()
+    await phone.send(text)
+    return (await phone.wait_for(expect, after=mark, timeout=timeout)).text
+
+
+async def test_sigkill_in_the_middle_of_opening_a_dialog(emu: BotAPIEmulator, settings: Settings,
+                                                         bot_process: BotProcess) -> None:
+    link = await add_staff(settings, role="coordinator", name="Camilla Holm", title=None)
+    camilla = emu.phone(501, "Camilla", language_code="da")
+    bot_process.start()
+    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", timeout=60)
+    await _say(emu, camilla, "/ny", "fornavn")
+    await _say(emu, camilla, "Emma", "Emma")
+    mark = camilla.mark()
+    await camilla.tap("Barn (0-14 år)")
+    await camilla.wait_for("formål", after=mark, timeout=30)
+    await emu.wait_idle(settle=0, timeout=30)
+
+    bot_process.kill()  # the coordinator is at step 3 of 3: the purpose
+    bot_process.start()
+
+    summary = await _say(emu, camilla, "Vi vil styrke Emmas trivsel i skolen.", "Emma", timeout=60)
+    assert "barn (0-14 år)" in summary
+    assert "Vi vil styrke Emmas trivsel i skolen." in summary
+    mark = camilla.mark()
+    await camilla.tap("✅ Opret dialogen")
+    await camilla.wait_for("oprettet", after=mark, timeout=30)
+    await emu.wait_idle(settle=0, timeout=30)  # the reply goes out just before the commit
+    [dialog] = await _db_dialogs(settings)
+    assert (dialog.child_name, dialog.age_group) == ("Emma", "barn")
+    assert dialog.purpose == "Vi vil styrke Emmas trivsel i skolen."
+
+
+async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulator, settings: Settings,
+                                                              bot_process: BotProcess) -> None:
+    link = await add_staff(settings, role="coordinator", name="Camilla Holm", title=None)
+    camilla = emu.phone(601, "Camilla", language_code="da")
+    mette = emu.phone(602, "Mette", language_code="da")
+    bot_process.start()
+    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", timeout=60)
+    await _say(emu, camilla, "/ny", "fornavn")
+    await _say(emu, camilla, "Emma", "Emma")
+    await camilla.tap("Barn (0-14 år)")
+    await camilla.wait_for("formål", timeout=30)
+    await _say(emu, camilla, "Trivsel i skolen.", "Trivsel")
+    await camilla.tap("✅ Opret dialogen")
+    await camilla.wait_for("oprettet", timeout=30)
+    await _say(emu, camilla, "/inviter", "Hvad hedder")
+    await _say(emu, camilla, "Mette", "rolle")
+    await camilla.tap("Forælder med forældremyndighed")
+    await camilla.wait_for("Mor eller Far", timeout=30)
+    invite = await _say(emu, camilla, "Mor", "https://t.me/")
+    await _say(emu, mette, f"/start {link_token(invite)}", "samtykke")
+    await mette.tap("Ja, jeg giver samtykke")
+    await mette.wait_for("i gang", timeout=30)
+    await _say(emu, mette, "/input", "inputområde")
+    await mette.tap("Familieforhold")
+    await mette.wait_for("Bekymringer", timeout=30)
+    await _say(emu, mette, "Første del af min bekymring.", "Gemt")
+    await emu.wait_idle(settle=0, timeout=30)
+
+    bot_process.kill()
+    bot_process.start()
+
+    await _say(emu, mette, "Anden del, som jeg kom i tanke om.", "Gemt", timeout=60)
+    await emu.wait_idle(settle=0, timeout=30)
+    engine = make_engine(settings.database_url)
+    async with make_sessionmaker(engine)() as s:
+        [entry] = list(await s.scalars(select(InputEntry)))
+    await engine.dispose()
+    assert entry.shared_at is None  # still a private draft
+    assert entry.worries == "Første del af min bekymring.\n\nAnden del, som jeg kom i tanke om."
+    assert entry.works is None
+    assert await bot_process.stop() == 0  # SIGTERM: a clean shutdown
