@@ -36,7 +36,7 @@ async def add_staff(settings: Settings, *, role: str, name: str, title: str | No
                     clock: Clock | None = None) -> str:
     """Create a single-use registration link for a coordinator or professional."""
     name = clean_text(name)
-    title = clean_text(title) if title else None
+    title = clean_text(title) if title is not None else None
     if not name or len(name) > NAME_LIMIT:
         raise ConfigError(f"--name: give a name of 1-{NAME_LIMIT} characters")
     if title is not None and (not title or len(title) > NAME_LIMIT):

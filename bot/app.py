@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -20,7 +21,9 @@ from bot.config import Settings
 from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
 from bot.menus import set_default_commands
 from bot.middlewares import DbSessionMiddleware
-from handlers import all_routers
+from bot.notices import Notices
+from bot.scheduler import OutboxScheduler
+from handlers import all_jobs, all_routers
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.fsm import SQLStorage
@@ -38,10 +41,12 @@ class App:
     i18n: I18n
     clock: Clock
     dialog_config: DialogConfig
+    notices: Notices
+    scheduler: OutboxScheduler
     closers: list = field(default_factory=list)
 
     async def close(self) -> None:
-        for close in self.closers:
+        for close in reversed(self.closers):
             await close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -64,7 +69,8 @@ def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clo
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 
 
-async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> App:
+async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
+                    start_scheduler: bool = True) -> App:
     """Everything the bot needs, ready to poll. Upgrades the database first."""
     clock = clock or Clock()
     dialog_config = load_dialog_config(settings.dialog_config)
@@ -78,21 +84,41 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     i18n = make_i18n(settings.default_locale)
     set_timezone(settings.tz)
 
+    notices = Notices(settings, clock)
+    scheduler = OutboxScheduler(bot, sessionmaker, settings, clock, i18n, notices, dialog_config,
+                                jobs=all_jobs())
+
     # Order: the session middleware loads the sender's Person, which i18n reads.
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices))
     SamspilI18nMiddleware(i18n).setup(dp)
     dp.include_routers(*all_routers())
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,
+        notices=notices,
     )
-    app = App(settings, engine, sessionmaker, bot, dp, i18n, clock, dialog_config)
+    app = App(settings, engine, sessionmaker, bot, dp, i18n, clock, dialog_config, notices, scheduler)
 
     async def _startup() -> None:
         with i18n.context():
             await set_default_commands(bot, i18n)
+        if start_scheduler:
+            app.closers.append(_stop_scheduler(scheduler, asyncio.create_task(_scheduler_loop(scheduler, i18n))))
 
     dp.startup.register(_startup)
     return app
+
+
+async def _scheduler_loop(scheduler: OutboxScheduler, i18n: I18n) -> None:
+    with i18n.context():
+        await scheduler.run()
+
+
+def _stop_scheduler(scheduler: OutboxScheduler, task: asyncio.Task[None]):  # type: ignore[no-untyped-def]
+    async def close() -> None:
+        scheduler.stop()
+        await task
+
+    return close
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:

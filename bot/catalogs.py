@@ -2,6 +2,7 @@
 
     python -m bot.catalogs update   # new msgids into locales/<lang>/LC_MESSAGES/<module>.po
     python -m bot.catalogs check    # list Danish msgids without a translation
+    python -m bot.catalogs translate da.json   # fill Danish from a {msgid: msgstr} file
 
 One catalog file per source module ("handlers-input.po" for handlers/input.py),
 so a flow and its texts sit side by side. Msgids are English; Danish is the
@@ -92,10 +93,33 @@ def untranslated(lang: str = "da") -> Iterator[tuple[str, str]]:
                 yield name, key
 
 
+def translate(mapping: dict[str, str], lang: str = "da") -> int:
+    """Fill translations from {msgid: msgstr} in every catalog of `lang` that has the msgid."""
+    done = 0
+    for path in sorted((ROOT / "locales" / lang / "LC_MESSAGES").glob("*.po")):
+        cat = _read(path, lang)
+        changed = False
+        for msgid, msgstr in mapping.items():
+            entry = cat.get(msgid)
+            if entry is not None and entry.string != msgstr:
+                entry.string = msgstr
+                entry.flags.discard("fuzzy")
+                changed = True
+                done += 1
+        if changed:
+            with path.open("wb") as fh:
+                write_po(fh, cat, width=100, sort_output=False)
+    return done
+
+
 def main() -> None:
     cmd = sys.argv[1] if len(sys.argv) > 1 else "check"
     if cmd == "update":
         update()
+    if cmd == "translate":  # python -m bot.catalogs translate mapping.json (msgid -> Danish)
+        import json
+
+        print(translate(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))), "entries translated")
     missing = list(untranslated("da"))
     for name, msgid in missing:
         print(f"{name}: {msgid!r}")

@@ -49,6 +49,8 @@ def _logging(settings: Settings) -> None:
     )
     # aiogram logs update ids and handler timings, never message content, at INFO.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Alembic announces its plugins at INFO on import: noise before any one-line error.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,9 +78,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 async def _run(settings: Settings) -> None:
+    # Before any import that logs (alembic logs its plugins at INFO when imported):
+    # a missing token stops here with exactly one line.
+    settings.token  # noqa: B018
     from bot.app import build_app, run_polling
 
-    settings.token  # noqa: B018 — a missing token stops here with one line
     app = await build_app(settings)
     try:
         await run_polling(app)

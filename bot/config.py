@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
@@ -40,6 +42,17 @@ class Settings(BaseSettings):
     # Quiet hours for family members: nothing is sent between these local times.
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
+    # Delivery of notices (bot/scheduler.py): Telegram allows about 30 messages/s overall
+    # and 1/s per chat; stay a little below.
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    send_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    send_concurrency: int = Field(default=32, ge=1, le=1000)
+    outbox_batch: int = Field(default=200, ge=1, le=10000)
+    outbox_lease_seconds: int = Field(default=60, ge=1, le=3600)
+    # Reminders (days before a meeting; days before a task's end, and the hour they go out).
+    meeting_reminder_days: list[int] = [3, 1]
+    task_reminder_days: list[int] = [2, 0]
+    reminder_hour: int = Field(default=9, ge=0, le=23)
 
     @field_validator("bot_token")
     @classmethod
@@ -60,6 +73,17 @@ class Settings(BaseSettings):
     def _db_shape(cls, v: str) -> str:
         if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            url = make_url(v)
+        except (ArgumentError, ValueError):
+            raise ValueError("is not a valid database URL") from None
+        # A SQLite file in a folder that does not exist cannot be created: say so now,
+        # not with a traceback from the first query.
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not url.database.startswith("file:"):
+            folder = Path(url.database).expanduser().parent
+            if not folder.is_dir():
+                raise ValueError(f"the folder {str(folder)!r} does not exist")
         return v
 
     @field_validator("redis_url")

@@ -55,7 +55,7 @@ async def run_demo(out: str | None = None) -> int:
         polling = asyncio.create_task(run_polling(app, handle_signals=False))
         await asyncio.wait_for(started.wait(), 30)
         try:
-            cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock)
+            cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock, scheduler=app.scheduler)
             people = await play(cast, clock)
             problems = await check(app)
         finally:

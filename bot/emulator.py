@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import collections
 import dataclasses
 import itertools
@@ -121,6 +122,9 @@ _SCOPE_TYPES: Final = frozenset(
     }
 )
 _COMMAND_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
+_COMMAND_ENTITY_RE: Final = re.compile(
+    r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{5,32})?(?![A-Za-z0-9_@])"
+)
 _SECRET_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 _FAULT_DESCRIPTIONS: Final = {
@@ -695,6 +699,8 @@ class _Chat:
         self.messages: dict[int, _Message] = {}  # insertion order == message_id order
         self.next_message_id = 1
         self.version = 0
+        # (version, message_id) per creation/edit, so waiters scan only what is new.
+        self.changes: list[tuple[int, int]] = []
         self.chat_instance = chat_instance
         self.chat_dict: dict[str, Any] = {"id": self.id, "type": "private"}
         for key in ("first_name", "last_name", "username"):
@@ -705,6 +711,7 @@ class _Chat:
         self.version += 1
         if message is not None:
             message.version = self.version
+            self.changes.append((self.version, message.message_id))
         return self.version
 
     def add(self, message: _Message) -> _Message:
@@ -783,17 +790,14 @@ class _Changes:
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until ``predicate()`` is true; ``False`` on timeout."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            event = self._event
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                return predicate()
+        # asyncio.timeout (not wait_for) so that a cancellation arriving together
+        # with a notification is never swallowed (Python 3.11 wait_for does that).
+        try:
+            async with asyncio.timeout(max(0.0, timeout)):
+                while not predicate():
+                    await self._event.wait()
+        except TimeoutError:
+            return predicate()
         return True
 
     async def wait_change(self, timeout: float) -> bool:  # noqa: ASYNC109
@@ -801,7 +805,8 @@ class _Changes:
         if timeout <= 0:
             return False
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
         except TimeoutError:
             return False
         return True
@@ -920,12 +925,23 @@ class Phone:
     # -- sending --------------------------------------------------------------------------
 
     async def send(self, text: str) -> dict[str, Any]:
-        """Send a text message; a leading ``/command`` gets a ``bot_command`` entity."""
-        entities: list[dict[str, Any]] = []
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0] if text.strip() else text
-            entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
-        return self._emu._person_message(self._chat, "text", text=text, entities=entities)
+        """Send a text message; a leading ``/command`` gets a ``bot_command`` entity.
+
+        Like Telegram clients, a text over 4096 characters goes out as several
+        messages; the last one is returned.
+        """
+        if not text.strip():
+            raise ValueError("Telegram clients can't send an empty message")
+        result: dict[str, Any] = {}
+        for start in range(0, len(text), MAX_TEXT_LENGTH):
+            part = text[start : start + MAX_TEXT_LENGTH]
+            entities: list[dict[str, Any]] = []
+            command = _COMMAND_ENTITY_RE.match(part)
+            if command:
+                length = _utf16_len(command.group(0))
+                entities.append({"type": "bot_command", "offset": 0, "length": length})
+            result = self._emu._person_message(self._chat, "text", text=part, entities=entities)
+        return result
 
     async def send_photo(
         self, *, caption: str | None = None, data: bytes | None = None
@@ -1140,13 +1156,18 @@ class Phone:
         else:
             matches = pred_or_substring
         found: list[ChatMessage] = []
+        chat = self._chat
+        position = bisect.bisect_right(chat.changes, cursor, key=lambda change: change[0])
 
         def check() -> bool:
-            candidates = sorted(
-                (m for m in self._chat.messages.values() if m.from_bot and m.version > cursor),
-                key=lambda m: m.version,
-            )
-            for message in candidates:
+            nonlocal position
+            while position < len(chat.changes):
+                version, message_id = chat.changes[position]
+                position += 1
+                message = chat.messages.get(message_id)
+                # Skip deleted messages and states superseded by a later edit.
+                if message is None or not message.from_bot or message.version != version:
+                    continue
                 view = message.view()
                 if matches(view):
                     found.append(view)
@@ -1874,12 +1895,17 @@ class BotAPIEmulator:
         elif offset > 0:
             self._confirm_before(offset)
 
-        if not self._updates and timeout > 0 and not self._closing:
+        def available() -> bool:
+            # Only updates at or after the offset count (ids are increasing).
+            return bool(self._updates) and next(reversed(self._updates)) >= offset
+
+        if not available() and timeout > 0 and not self._closing:
             self._polls_waiting += 1
+            self._changes.notify()
             try:
                 await self._changes.wait_for(
                     lambda: (
-                        bool(self._updates)
+                        available()
                         or self._closing
                         or bool(self._webhook_url)
                         or self._poll_generation != generation
@@ -1888,10 +1914,13 @@ class BotAPIEmulator:
                 )
             finally:
                 self._polls_waiting -= 1
+                self._changes.notify()
             if self._poll_generation != generation:
                 raise _APIError(409, _POLL_CONFLICT)
             if self._webhook_url:
                 raise _APIError(409, _WEBHOOK_CONFLICT)
+            if offset > 0:
+                self._confirm_before(offset)
         return [u.payload for u in itertools.islice(self._updates.values(), limit)]
 
     async def _set_webhook(self, params: _Params) -> bool:
@@ -2097,10 +2126,13 @@ class BotAPIEmulator:
         query = self._queries.get(query_id or "")
         if query is None or query.answered:
             raise _APIError(400, _QUERY_TOO_OLD)
+        text = params.get_str("text")
+        if text is not None and len(text) > 200:
+            raise _bad_request("MESSAGE_TOO_LONG")
         query.answered = True
         answer = CallbackAnswer(
             query_id=query_id or "",
-            text=params.get_str("text"),
+            text=text,
             show_alert=params.get_bool("show_alert"),
             url=params.get_str("url"),
             cache_time=params.get_int("cache_time") or 0,
@@ -2315,8 +2347,7 @@ class BotAPIEmulator:
             if queue and queue[0] == update_id:
                 queue.popleft()
             if queue:
-                if chat_key not in self._wh_ready:
-                    self._wh_ready.append(chat_key)
+                self._wh_ready.append(chat_key)  # a stale duplicate is skipped as busy
             else:
                 self._wh_queues.pop(chat_key, None)
             self._changes.notify()
@@ -2348,6 +2379,9 @@ class BotAPIEmulator:
         except (TimeoutError, aiohttp.ClientError) as exc:
             self._webhook_error(f"Connection error: {type(exc).__name__}")
             return False
+        except Exception as exc:  # e.g. a malformed URL: keep retrying, don't kill the chat
+            self._webhook_error(f"Delivery error: {type(exc).__name__}")
+            return False
         # Acknowledged: the update is gone. A method in the reply is then executed,
         # counted as in flight so wait_idle() doesn't see a gap.
         if reply is not None:
@@ -2365,6 +2399,7 @@ class BotAPIEmulator:
     def _webhook_error(self, message: str) -> None:
         logger.debug("webhook delivery failed: %s", message)
         self._webhook_last_error = (self._now(), message)
+        self._changes.notify()
 
     async def _execute_reply(self, method: str, params: _Params) -> None:
         entry = self._methods.get(method.lower())
@@ -2599,7 +2634,12 @@ async def _read_request_params(request: web.Request) -> _Params:
                 raise _bad_request("JSON body must be an object")
             values.update(body)
         elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except web.HTTPRequestEntityTooLarge:
+                raise _APIError(413, "Request Entity Too Large") from None
+            except ValueError:
+                raise _bad_request("can't parse request body") from None
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     files[key] = _Upload(value.filename, value.content_type, value.file.read())
@@ -2768,7 +2808,9 @@ async def serve_forever(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Local Telegram Bot API emulator for Samspil.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.emulator", description="Local Telegram Bot API emulator for Samspil."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=DEFAULT_TOKEN)

@@ -9,6 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.notices import Notices
 from storage.fsm import current_session
 from storage.queries import person_by_telegram_id
 
@@ -20,8 +21,9 @@ class DbSessionMiddleware(BaseMiddleware):
     next step of a conversation and the answer that led to it cannot drift apart.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], notices: Notices) -> None:
         self.sessionmaker = sessionmaker
+        self.notices = notices
 
     async def __call__(
         self,
@@ -29,15 +31,26 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.sessionmaker() as session, session.begin():
-            token = current_session.set(session)
-            try:
-                user = data.get("event_from_user")
-                data["session"] = session
-                person = await person_by_telegram_id(session, user.id) if user else None
-                data["person"] = person
-                # A plain copy for the i18n middleware: the error path runs after rollback.
-                data["person_locale"] = person.locale if person else None
-                return await handler(event, data)
-            finally:
-                current_session.reset(token)
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                result = await self._handle(session, handler, event, data)
+            # Committed: notices written by this update can go out now.
+            if session.info.pop("outbox_due_now", False):
+                self.notices.wake()
+            return result
+
+    async def _handle(
+        self, session: AsyncSession, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject, data: dict[str, Any],
+    ) -> Any:
+        token = current_session.set(session)
+        try:
+            user = data.get("event_from_user")
+            data["session"] = session
+            person = await person_by_telegram_id(session, user.id) if user else None
+            data["person"] = person
+            # A plain copy for the i18n middleware: the error path runs after rollback.
+            data["person_locale"] = person.locale if person else None
+            return await handler(event, data)
+        finally:
+            current_session.reset(token)

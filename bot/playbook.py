@@ -17,6 +17,7 @@ from bot.admin import add_staff
 from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, ChatMessage, Phone
+from bot.scheduler import OutboxScheduler
 
 LINK_RE = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")
 
@@ -47,6 +48,7 @@ class Cast:
     settings: Settings
     i18n: I18n
     clock: Clock
+    scheduler: OutboxScheduler | None = None  # to send notices due now before going on
     people: dict[str, Person] = field(default_factory=dict)
     _next_id: int = 1000
 
@@ -65,9 +67,13 @@ class Cast:
         """Wait until the bot has handled every update sent so far.
 
         The bot confirms an update only after handling it (see bot/app.py), so an
-        emulator with no pending update and no request in flight means: done.
+        emulator with no pending update and no request in flight means: done. Then
+        the notices those updates wrote are sent, until nothing is left.
         """
-        await self.emu.wait_idle(settle=0)
+        while True:
+            await self.emu.wait_idle(settle=0)
+            if self.scheduler is None or not await self.scheduler.drain():
+                return
 
     def _reply(self, who: Person, mark: int, expect: str | None) -> ChatMessage:
         new = [m for m in who.phone.bot_messages if m.version > mark]

@@ -12,3 +12,8 @@ def all_routers() -> list[Router]:
         join.router, coordinator.router, dialog_input.router, scaling.router, overview.router,
         common.router, common.fallback,
     ]
+
+
+def all_jobs() -> list:  # type: ignore[type-arg]
+    """Periodic jobs the outbox scheduler runs each round (they write notices)."""
+    return []

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import fmt_date
+from bot.notices import RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import (
     NAME_LIMIT,
@@ -39,7 +40,7 @@ from rules.roles import (
 )
 from rules.text import split_message
 from storage import queries as q
-from storage.models import Dialog, Person
+from storage.models import Dialog, Participant, Person
 
 router = Router(name="coordinator")
 
@@ -432,4 +433,17 @@ async def _dialog_block(session: AsyncSession, d: Dialog) -> str:
         status = _("Paused: consent was withdrawn")
     members = " · ".join(
         ("✅ " if p.joined_at else "⏳ ") + texts.who(p) for p in d.participants if p.role != COORDINATOR)
-    return f"{head}\n{status}\n{members or _('No participants invited yet.')}"
+    if not members:  # (not inside the f-string: the catalog extractor would not see it)
+        members = _("No participants invited yet.")
+    return f"{head}\n{status}\n{members}"
+
+
+@renderer("unreachable")
+async def _unreachable(ctx: RenderContext, payload: dict) -> Rendered | None:
+    p = await ctx.session.get(Participant, payload["participant_id"])
+    if p is None:
+        return None
+    return Rendered(_(
+        "{who} can no longer be reached in Samspil (they have blocked or deleted the bot) "
+        "in the dialog about {child}. Please contact them another way.").format(
+            who=texts.who(p), child=html.quote(p.dialog.child_name)))

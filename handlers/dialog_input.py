@@ -7,7 +7,7 @@ a crash brings the person back to the same box with what they wrote.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router, html
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import fmt_date
-from bot.notify import notify
+from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.overview import OverviewCb
-from rules.access import Action
+from rules.access import ACTIVE, Action
 from rules.cpr import contains_cpr
 from rules.dialog_config import DialogConfig
 from rules.text import clean_text, split_message
@@ -97,7 +97,7 @@ async def _send_home(message: Message, session: AsyncSession, p: Participant, co
     """The person's input in this round, and the areas to write in."""
     round_no = p.dialog.round_no
     entries = await inputs.own_entries(session, p, round_no)
-    drafts = {e.area for e in entries if e.shared_at is None}
+    drafts = {e.area for e in entries if e.shared_at is None and not inputs.is_empty(e)}
     shared = {e.area for e in entries if e.shared_at is not None}
     lines = [_("<b>Your input</b> – the dialog about {child}, round {round}").format(
         child=html.quote(p.dialog.child_name), round=round_no)]
@@ -134,7 +134,7 @@ def _order(config: DialogConfig):  # type: ignore[no-untyped-def]
 @router.callback_query(InputCb.filter())
 async def input_button(query: CallbackQuery, callback_data: InputCb, session: AsyncSession,
                        person: Person | None, state: FSMContext, clock: Clock,
-                       dialog_config: DialogConfig, bot: Bot) -> None:
+                       dialog_config: DialogConfig, notices: Notices) -> None:
     participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.WRITE_INPUT)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
@@ -169,14 +169,18 @@ async def input_button(query: CallbackQuery, callback_data: InputCb, session: As
         await _ask_box(msg, state, entry, "worries", dialog_config, append=True)
         return
     if action in ("share", "share_yes"):
-        await _share(query, session, participant, state, clock, dialog_config, bot, confirmed=action == "share_yes")
+        await _share(query, session, participant, state, clock, dialog_config, notices,
+                     confirmed=action == "share_yes")
         return
 
-    # The rest act on one draft: it must be this person's, and still a draft.
-    entry = await inputs.own_draft(session, participant, callback_data.entry_id)
-    if entry is None or entry.round_no != round_no:
+    # The rest act on one draft: it must be this person's, still a draft, of this round.
+    entry = await inputs.own_entry(session, participant, callback_data.entry_id)
+    if entry is None or entry.shared_at is not None or entry.round_no != round_no:
+        # Only the author learns that it was shared; a deleted, old or foreign one is just stale.
         await query.answer(_("That input has already been shared and can no longer be changed. "
-                             "You can write new input in the same area."), show_alert=True)
+                             "You can write new input in the same area.")
+                           if entry is not None and entry.shared_at is not None else texts.stale_button(),
+                           show_alert=True)
         return
     if action == "next":
         current = await state.get_data()
@@ -329,7 +333,7 @@ async def _send_review(message: Message, entry: InputEntry, config: DialogConfig
 
 
 async def _share(query: CallbackQuery, session: AsyncSession, participant: Participant, state: FSMContext,
-                 clock: Clock, config: DialogConfig, bot: Bot, *, confirmed: bool) -> None:
+                 clock: Clock, config: DialogConfig, notices: Notices, *, confirmed: bool) -> None:
     dialog = participant.dialog
     drafts = [e for e in await inputs.drafts_of(session, participant, dialog.round_no) if not inputs.is_empty(e)]
     if not drafts:
@@ -355,11 +359,21 @@ async def _share(query: CallbackQuery, session: AsyncSession, participant: Parti
     await query.message.edit_reply_markup(reply_markup=None)
     await query.message.answer(_("Your input is shared with the other participants ({areas}).").format(
         areas=html.quote(", ".join(config.area(e.area).label(_locale()) for e in shared))))
-    read = OverviewCb(dialog_id=dialog.id, round_no=dialog.round_no).pack()
+    last = max(e.id for e in shared)
     for other in dialog.participants:
-        if other.id == participant.id or other.joined_at is None or other.person is None:
-            continue
-        await notify(bot, other.person, lambda: _("{who} has shared their input in the dialog about {child}.").format(
-            who=texts.who(participant), child=html.quote(dialog.child_name)),
-            keyboard=lambda: InlineKeyboardMarkup(inline_keyboard=[[
-                InlineKeyboardButton(text=_("Read it"), callback_data=read)]]))
+        if other.id != participant.id and other.joined_at is not None:
+            await notices.add(session, to=other, kind="input_shared", key=f"shared:{last}:{other.id}",
+                              payload={"participant_id": participant.id, "round_no": dialog.round_no})
+
+
+@renderer("input_shared")
+async def _input_shared(ctx: RenderContext, payload: dict) -> Rendered | None:
+    author = await ctx.session.get(Participant, payload["participant_id"])
+    if author is None or author.dialog.state != ACTIVE:
+        return None
+    dialog = author.dialog
+    return Rendered(
+        _("{who} has shared their input in the dialog about {child}.").format(
+            who=texts.who(author), child=html.quote(dialog.child_name)),
+        InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+            text=_("Read it"), callback_data=OverviewCb(dialog_id=dialog.id, round_no=payload["round_no"]).pack())]]))

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import fmt_date, fmt_datetime, locale_for
 from bot.menus import set_commands_for
-from bot.notify import notify
+from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from rules import consent as consent_rules
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, Refusal, decide
 from rules.roles import STAFF_COORDINATOR
 from rules.tokens import is_expired, looks_like_token
 from storage import queries as q
-from storage.models import Dialog, Participant, Person
+from storage.models import Consent, Dialog, Participant, Person
 
 router = Router(name="join")
 
@@ -39,7 +39,7 @@ class ConsentCb(CallbackData, prefix="consent"):
 @router.message(CommandStart(deep_link=True))
 async def start_with_token(
     message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
-    clock: Clock, state: FSMContext, bot: Bot,
+    clock: Clock, state: FSMContext, bot: Bot, notices: Notices,
 ) -> None:
     await state.clear()
     token = (command.args or "").strip()
@@ -91,8 +91,8 @@ async def start_with_token(
     await set_commands_for(bot, person, session)
 
     coordinator = await session.get(Person, dialog.coordinator_id)
-    await notify(bot, coordinator, lambda: _("{who} has opened the invitation to the dialog about {child}.").format(
-        who=texts.who(participant), child=html.quote(dialog.child_name)))
+    await notices.add(session, to=coordinator, kind="joined", key=f"joined:{participant.id}",
+                      payload={"participant_id": participant.id}, dialog_id=dialog.id)
 
     if participant.consent_giver and dialog.state in (AWAITING_CONSENT,):
         await send_consent_card(message, session, dialog, participant)
@@ -198,7 +198,7 @@ async def send_consent_card(message: Message, session: AsyncSession, dialog: Dia
 @router.callback_query(ConsentCb.filter())
 async def consent_answer(
     query: CallbackQuery, callback_data: ConsentCb, session: AsyncSession, person: Person | None,
-    clock: Clock, bot: Bot,
+    clock: Clock, bot: Bot, notices: Notices,
 ) -> None:
     participant = await session.get(Participant, callback_data.participant_id)
     # The button names a seat; only the person holding that seat may answer for it.
@@ -231,41 +231,75 @@ async def consent_answer(
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
 
-    child = html.quote(dialog.child_name)
+    await notices.add(session, to=coordinator, kind="consent_answer", key=f"consent:{outcome.consent_id}",
+                      payload={"consent_id": outcome.consent_id}, dialog_id=dialog.id)
     if answer == consent_rules.GIVEN:
         reply = _("Thank you. Your consent was recorded {when}.").format(when=fmt_datetime(now))
         if outcome.state_after != ACTIVE:
             reply += "\n\n" + _("The dialog starts when {names} has also given consent.").format(
                 names=", ".join(html.quote(p.name) for p in outcome.missing))
+        elif outcome.state_before != ACTIVE:
+            reply += "\n\n" + _("The dialog about {child} is now open. Type /hjaelp to see what you can do.").format(
+                child=html.quote(dialog.child_name))
         await bot.send_message(person.telegram_id, reply)
-        await notify(bot, coordinator, lambda: _("{who} has given consent to the dialog about {child}.").format(
-            who=texts.who(participant), child=child))
     elif answer == consent_rules.TALK_FIRST:
         await bot.send_message(person.telegram_id, _(
             "That is perfectly fine. Your coordinator will be told and will contact you. "
             "When you are ready, type /start to see the question again."))
-        await notify(bot, coordinator, lambda: _("{who} would like to talk to you before giving consent to the dialog about {child}.").format(
-            who=texts.who(participant), child=child))
     else:
         await bot.send_message(person.telegram_id, _(
             "You have said no thanks. The dialog does not start and nobody else gets access. "
             "Your coordinator will be told. If you change your mind, type /start."))
-        await notify(bot, coordinator, lambda: _("{who} has declined the dialog about {child}.").format(
-            who=texts.who(participant), child=child))
 
     if outcome.state_before != ACTIVE and outcome.state_after == ACTIVE:
-        await announce_open(bot, session, dialog)
+        await announce_open(session, notices, dialog, but=participant)
 
 
-async def announce_open(bot: Bot, session: AsyncSession, dialog: Dialog) -> None:
-    """Everyone who has joined hears that the dialog is open."""
+async def announce_open(session: AsyncSession, notices: Notices, dialog: Dialog, but: Participant) -> None:
+    """Everyone else who has joined hears that the dialog is open."""
     for p in dialog.participants:
-        if p.joined_at is None or p.person is None:
-            continue
-        await notify(bot, p.person, lambda: _(
-            "The dialog about {child} is now open: the family has given consent.\n\n"
-            "Type /hjaelp to see what you can do."
-        ).format(child=html.quote(dialog.child_name)))
+        if p.joined_at is not None and p.id != but.id:
+            await notices.add(session, to=p, kind="dialog_open", key=f"open:{dialog.id}:{p.id}",
+                              payload={"dialog_id": dialog.id})
+
+
+# ---- notices of this flow, composed when they are sent --------------------------------------
+
+
+@renderer("joined")
+async def _joined(ctx: RenderContext, payload: dict) -> Rendered | None:
+    p = await ctx.session.get(Participant, payload["participant_id"])
+    if p is None:
+        return None
+    return Rendered(_("{who} has opened the invitation to the dialog about {child}.").format(
+        who=texts.who(p), child=html.quote(p.dialog.child_name)))
+
+
+@renderer("consent_answer")
+async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
+    consent = await ctx.session.get(Consent, payload["consent_id"])
+    p = await ctx.session.get(Participant, consent.participant_id) if consent else None
+    if consent is None or p is None:
+        return None
+    text = {
+        consent_rules.GIVEN: _("{who} has given consent to the dialog about {child}."),
+        consent_rules.TALK_FIRST: _("{who} would like to talk to you before giving consent to the dialog about {child}."),
+        consent_rules.DECLINED: _("{who} has declined the dialog about {child}."),
+    }.get(consent.answer)
+    if text is None:
+        return None
+    return Rendered(text.format(who=texts.who(p), child=html.quote(p.dialog.child_name)))
+
+
+@renderer("dialog_open")
+async def _dialog_open(ctx: RenderContext, payload: dict) -> Rendered | None:
+    dialog = await ctx.session.get(Dialog, payload["dialog_id"])
+    if dialog is None or dialog.state != ACTIVE:
+        return None
+    return Rendered(_(
+        "The dialog about {child} is now open: the family has given consent.\n\n"
+        "Type /hjaelp to see what you can do."
+    ).format(child=html.quote(dialog.child_name)))
 
 
 # ---- /start without a token: greeting or the person's home ---------------------------------

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from aiogram import Bot, F, Router, html
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -14,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import fmt_datetime
-from bot.notify import notify
+from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
-from rules.roles import COORDINATOR
 from storage import inputs
-from storage.models import Participant, Person
+from storage.models import Participant, Person, Score
 
 router = Router(name="scaling")
 
@@ -86,7 +83,7 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
 
 @router.callback_query(ScaleCb.filter())
 async def scale_button(query: CallbackQuery, callback_data: ScaleCb, session: AsyncSession,
-                       person: Person | None, clock: Clock, dialog_config: DialogConfig, bot: Bot) -> None:
+                       person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
     participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.SCALE)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
@@ -123,32 +120,34 @@ async def scale_button(query: CallbackQuery, callback_data: ScaleCb, session: As
         return
 
     now = clock.now()
-    await inputs.add_score(session, participant, dialog.round_no, value, now)
+    score = await inputs.add_score(session, participant, dialog.round_no, value, now)
     await query.answer()
     await query.message.edit_text(_(
         "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see it under /vurdering. "
         "You can change it until the meeting with /skala.").format(
             value=value, emoji=field.emoji, field=html.quote(field.name(loc))))
-    if ruler.is_highest_field(value):
-        await _alert_coordinator(bot, session, participant, value, ruler, now)
+    # Safeguarding: a score in the highest field reaches the coordinator at once,
+    # privately. The duty to act (underretningspligt) stays with people; the bot
+    # only makes sure the coordinator knows.
+    coordinator = await session.get(Person, dialog.coordinator_id)
+    if ruler.is_highest_field(value) and coordinator is not None and participant.person_id != coordinator.id:
+        await notices.add(session, to=coordinator, kind="high_score", key=f"high_score:{score.id}",
+                          payload={"score_id": score.id}, dialog_id=dialog.id)
 
 
-async def _alert_coordinator(bot: Bot, session: AsyncSession, p: Participant, value: int, ruler: Ruler,
-                            now: datetime) -> None:
-    """Safeguarding: the coordinator learns at once, privately, of a score in the highest field.
-
-    The duty to act (underretningspligt) stays with people; the bot makes sure the
-    coordinator knows.
-    """
-    coordinator = await session.get(Person, p.dialog.coordinator_id)
-    if coordinator is None or (p.role == COORDINATOR and p.person_id == coordinator.id):
-        return
-    await notify(bot, coordinator, lambda: _(
+@renderer("high_score")
+async def _high_score(ctx: RenderContext, payload: dict) -> Rendered | None:
+    score = await ctx.session.get(Score, payload["score_id"])
+    p = await ctx.session.get(Participant, score.participant_id) if score else None
+    if score is None or p is None:
+        return None
+    ruler = ctx.config.ruler(p.dialog.age_group)
+    return Rendered(_(
         "⚠️ <b>High score in the dialog about {child}</b>\n\n"
         "{who} placed the situation at <b>{value}</b> ({field}) on {when}.\n\n"
         "Consider contacting them soon.").format(
-            child=html.quote(p.dialog.child_name), who=texts.who(p), value=value,
-            field=html.quote(ruler.field_for(value).name(_locale())), when=fmt_datetime(now)))
+            child=html.quote(p.dialog.child_name), who=texts.who(p), value=score.value,
+            field=html.quote(ruler.field_for(score.value).name(_locale())), when=fmt_datetime(score.created_at)))
 
 
 # ---- /vurdering ----------------------------------------------------------------------------

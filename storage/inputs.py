@@ -48,6 +48,14 @@ async def draft_for_area(session: AsyncSession, participant: Participant, round_
     )
 
 
+async def own_entry(session: AsyncSession, participant: Participant, entry_id: int) -> InputEntry | None:
+    """An entry (draft or shared), only if it is this participant's."""
+    entry = await session.get(InputEntry, entry_id)
+    if entry is None or entry.participant_id != participant.id:
+        return None
+    return entry
+
+
 async def own_draft(session: AsyncSession, participant: Participant, entry_id: int) -> InputEntry | None:
     """A draft, only if it is this participant's and still a draft."""
     entry = await session.get(InputEntry, entry_id)

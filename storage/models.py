@@ -9,16 +9,19 @@ all hang off dialog + participant + round number.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -73,6 +76,9 @@ class Dialog(Base):
     purpose: Mapped[str] = mapped_column(PersonalText)
     state: Mapped[str] = mapped_column(String(20), default=AWAITING_CONSENT)
     round_no: Mapped[int] = mapped_column(Integer, default=1)
+    # Mål & Plan: any change makes a new version that the consent givers accept.
+    plan_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    plan_accepted_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     purpose_updated_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
@@ -179,6 +185,143 @@ class Score(Base):
     created_at: Mapped[datetime]
 
 
+class DialogRound(Base):
+    """A round ends in a meeting; the meeting sets the joint target on the ruler."""
+
+    __tablename__ = "dialog_round"
+    __table_args__ = (UniqueConstraint("dialog_id", "round_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
+    round_no: Mapped[int] = mapped_column(Integer)
+    joint_target: Mapped[int | None] = mapped_column(Integer)
+    target_set_at: Mapped[datetime | None]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Meeting(Base):
+    """A dialogmøde. Moving it bumps `version`, so reminders for the old time lapse."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_dialog", "dialog_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
+    round_no: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(PersonalText)
+    # scheduled | open | closed | cancelled
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class MeetingResponse(Base):
+    """Jeg kommer / Jeg kan ikke: the latest answer per participant."""
+
+    __tablename__ = "meeting_response"
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    coming: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime]
+
+
+class Goal(Base):
+    """Mål: one goal in one input area of the plan."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"), index=True)
+    area: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(PersonalText)
+    round_no: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="goal", order_by="Task.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class Task(Base):
+    """Opgave: what, who (a participant), period. A proposal until the plan is accepted."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_open_end", "status", "ends_on"),
+        Index("ix_task_dialog", "dialog_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id", ondelete="CASCADE"))
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(PersonalText)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open | done | help
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    goal: Mapped[Goal] = relationship(back_populates="tasks", lazy="selectin")
+    owner: Mapped[Participant] = relationship(lazy="selectin")
+
+
+class PlanAnswer(Base):
+    """A consent giver's answer to one version of the plan: agree, or a comment."""
+
+    __tablename__ = "plan_answer"
+    __table_args__ = (Index("ix_plan_answer_dialog", "dialog_id", "plan_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(PersonalText)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A notice or reminder to one person, written in the transaction that caused it.
+
+    `key` is unique, so the same notice cannot be created twice. The payload holds
+    ids only; the text is composed when it is sent, in the recipient's language
+    and from the current state (a reminder whose reason has gone is skipped).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # Finding due rows costs time in proportion to the rows due, not to all rows.
+        Index("ix_outbox_due", "due_at", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_outbox_lease", "claimed_until", sqlite_where=text("status = 'sending'"),
+              postgresql_where=text("status = 'sending'")),
+        Index("ix_outbox_dialog", "dialog_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    dialog_id: Mapped[int | None] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON of ids, never free text
+    due_at: Mapped[datetime]
+    # pending | sending | sent | skipped | failed | cancelled
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
 class FsmRecord(Base):
     """aiogram FSM state and data per chat, so a conversation survives a crash."""
 
@@ -199,7 +342,14 @@ __all__ = [
     "Consent",
     "Dialog",
     "FsmRecord",
+    "DialogRound",
+    "Goal",
     "InputEntry",
+    "Meeting",
+    "MeetingResponse",
+    "OutboxMessage",
+    "PlanAnswer",
+    "Task",
     "Invitation",
     "Participant",
     "Person",

@@ -21,6 +21,7 @@ from storage.models import (
     AWAITING_CONSENT,
     Consent,
     Dialog,
+    DialogRound,
     Invitation,
     Participant,
     Person,
@@ -80,6 +81,7 @@ async def create_dialog(
     )
     session.add(dialog)
     await session.flush()
+    session.add(DialogRound(dialog_id=dialog.id, round_no=1, started_at=now))
     # The coordinator holds a seat too: they lead, and may write input and scale.
     session.add(Participant(
         dialog_id=dialog.id, person_id=coordinator.id, name=coordinator.name or "",
@@ -167,6 +169,7 @@ async def invitation_by_token(session: AsyncSession, token: str) -> Invitation |
 
 @dataclass(frozen=True)
 class ConsentOutcome:
+    consent_id: int
     state_before: str
     state_after: str
     missing: list[Participant]
@@ -189,11 +192,12 @@ async def record_consent(
     session: AsyncSession, *, dialog: Dialog, participant: Participant, answer: str,
     text_shown: str, participants_shown: list[str], locale: str, now: datetime,
 ) -> ConsentOutcome:
-    session.add(Consent(
+    consent = Consent(
         dialog_id=dialog.id, participant_id=participant.id, answer=answer,
         text_shown=text_shown, participants_shown=json.dumps(participants_shown, ensure_ascii=False),
         locale=locale, created_at=now,
-    ))
+    )
+    session.add(consent)
     await session.flush()
     latest = await latest_answers(session, dialog.id)
     givers = [p.id for p in dialog.participants if p.consent_giver]
@@ -204,4 +208,4 @@ async def record_consent(
         if after == "active" and dialog.activated_at is None:
             dialog.activated_at = now
     missing_ids = set(consent_rules.missing_consents(givers, latest))
-    return ConsentOutcome(before, after, [p for p in dialog.participants if p.id in missing_ids])
+    return ConsentOutcome(consent.id, before, after, [p for p in dialog.participants if p.id in missing_ids])

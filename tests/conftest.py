@@ -43,6 +43,8 @@ def settings(emu: BotAPIEmulator, db_path: Path) -> Settings:
         bot_api_url=emu.base_url,
         database_url=f"sqlite+aiosqlite:///{db_path}",
         municipality_name="Faxe Kommune",
+        # Pacing per chat is tested on its own (tests/test_delivery.py); flows need no waits.
+        send_chat_interval=0,
     )
 
 
@@ -76,4 +78,4 @@ async def samspil(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
 
 @pytest.fixture
 def cast(samspil: App, emu: BotAPIEmulator, settings: Settings, clock: FakeClock) -> Cast:
-    return Cast(emu=emu, settings=settings, i18n=samspil.i18n, clock=clock)
+    return Cast(emu=emu, settings=settings, i18n=samspil.i18n, clock=clock, scheduler=samspil.scheduler)

@@ -136,3 +136,33 @@ def last_bot(who: Person) -> ChatMessage:
 def new_bot(who: Person, mark: int) -> list[ChatMessage]:
     """Bot messages created or edited after `mark` (a Phone.mark())."""
     return [m for m in who.phone.bot_messages if m.version > mark]
+
+
+def in_danish(app: App, text_fn, *args: object) -> str:  # type: ignore[no-untyped-def]
+    """What a shared text (handlers/texts.py) says in Danish, and that it is translated.
+
+    For texts other flows own, so their wording can change without breaking these tests.
+    """
+    with app.i18n.context(), app.i18n.use_locale("en"):
+        english = text_fn(*args)
+    with app.i18n.context(), app.i18n.use_locale("da"):
+        danish = text_fn(*args)
+    assert danish != english, f"not translated to Danish: {english!r}"
+    return danish
+
+
+async def second_dialog(fam: Family, child: str, parent: Person, *, teacher: bool = True,
+                        consent: bool = True) -> int:
+    """The same coordinator opens another dialog with `parent` (custody) and, if asked, the teacher."""
+    cast = fam.cast
+    dialog_id = await open_dialog_with(cast, fam.app, fam.coord, child, "barn",
+                                       f"Vi vil støtte {child} i hverdagen.")
+    await cast.invite(fam.coord, parent, "Parent with custody", "Mor")
+    if teacher:
+        await cast.invite(fam.coord, fam.teacher, "Professional", "Klasselærer")
+        await cast.join(fam.teacher)
+    await cast.join(parent)
+    if consent:
+        await cast.consent(parent)
+    assert await dialog_state(fam, dialog_id) == ("active" if consent else "awaiting_consent")
+    return dialog_id

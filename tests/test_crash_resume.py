@@ -38,6 +38,9 @@ class BotProcess:
             "BOT_API_URL": settings.bot_api_url,
             "DATABASE_URL": settings.database_url,
             "LOG_LEVEL": "WARNING",
+            # Real time of day: no quiet hours, or an evening run would hold the notices.
+            "QUIET_HOURS_START": "00:00",
+            "QUIET_HOURS_END": "00:00",
         }
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
@@ -86,10 +89,10 @@ async def _db_dialogs(settings: Settings) -> list[Dialog]:
         await engine.dispose()
 
 
-async def _say(emu: BotAPIEmulator, phone, text: str, expect: str, timeout: float = 30) -> str:  # type: ignore[no-untyped-def]
+async def _say(emu: BotAPIEmulator, phone, text: str, expect: str, wait: float = 30) -> str:  # type: ignore[no-untyped-def]
     mark = phone.mark()
     await phone.send(text)
-    return (await phone.wait_for(expect, after=mark, timeout=timeout)).text
+    return (await phone.wait_for(expect, after=mark, timeout=wait)).text
 
 
 async def test_sigkill_in_the_middle_of_opening_a_dialog(emu: BotAPIEmulator, settings: Settings,
@@ -97,7 +100,7 @@ async def test_sigkill_in_the_middle_of_opening_a_dialog(emu: BotAPIEmulator, se
     link = await add_staff(settings, role="coordinator", name="Camilla Holm", title=None)
     camilla = emu.phone(501, "Camilla", language_code="da")
     bot_process.start()
-    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", timeout=60)
+    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", wait=60)
     await _say(emu, camilla, "/ny", "fornavn")
     await _say(emu, camilla, "Emma", "Emma")
     mark = camilla.mark()
@@ -108,7 +111,7 @@ async def test_sigkill_in_the_middle_of_opening_a_dialog(emu: BotAPIEmulator, se
     bot_process.kill()  # the coordinator is at step 3 of 3: the purpose
     bot_process.start()
 
-    summary = await _say(emu, camilla, "Vi vil styrke Emmas trivsel i skolen.", "Emma", timeout=60)
+    summary = await _say(emu, camilla, "Vi vil styrke Emmas trivsel i skolen.", "Emma", wait=60)
     assert "barn (0-14 år)" in summary
     assert "Vi vil styrke Emmas trivsel i skolen." in summary
     mark = camilla.mark()
@@ -126,7 +129,7 @@ async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulato
     camilla = emu.phone(601, "Camilla", language_code="da")
     mette = emu.phone(602, "Mette", language_code="da")
     bot_process.start()
-    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", timeout=60)
+    await _say(emu, camilla, f"/start {link_token(link)}", "tovholder", wait=60)
     await _say(emu, camilla, "/ny", "fornavn")
     await _say(emu, camilla, "Emma", "Emma")
     await camilla.tap("Barn (0-14 år)")
@@ -151,7 +154,7 @@ async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulato
     bot_process.kill()
     bot_process.start()
 
-    await _say(emu, mette, "Anden del, som jeg kom i tanke om.", "Gemt", timeout=60)
+    await _say(emu, mette, "Anden del, som jeg kom i tanke om.", "Gemt", wait=60)
     await emu.wait_idle(settle=0, timeout=30)
     engine = make_engine(settings.database_url)
     async with make_sessionmaker(engine)() as s:

@@ -1,0 +1,288 @@
+"""The outbox scheduler: claims due notices and sends them within Telegram's limits.
+
+- a global cap (`SEND_RATE`, default 25 messages/s) and at least
+  `SEND_CHAT_INTERVAL` (1 s) between messages to one chat;
+- 429: the chat waits `retry_after`, the notice is retried then;
+- 5xx and network errors: retried with exponential backoff;
+- 403 (the person blocked the bot): the seat is marked unreachable and the
+  coordinator is told once;
+- several notices due to one person at once become one message.
+
+Due-ness follows the injectable app clock (tests move it); pacing follows real
+time, because Telegram's limits do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiohttp import ClientError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.notices import RENDERERS, Notices, RenderContext, Rendered
+from rules.dates import in_quiet_hours, next_send_time
+from rules.dialog_config import DialogConfig
+from storage import outbox
+from storage.models import OutboxMessage, Participant, Person
+
+log = logging.getLogger("samspil.scheduler")
+
+MAX_ATTEMPTS = 12
+SEPARATOR = "\n\n· · ·\n\n"
+
+Job = Callable[[AsyncSession, Notices, datetime], Awaitable[None]]
+
+
+class RateLimiter:
+    """Spaces sends: a global rate and a minimum interval per chat.
+
+    Each call reserves the earliest slot that respects both limits, then sleeps
+    until it; reserving happens without an await, so concurrent senders never
+    take the same slot.
+    """
+
+    def __init__(self, per_second: float, per_chat_interval: float,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gap = 1.0 / per_second if per_second > 0 else 0.0
+        self.per_chat = per_chat_interval
+        self.monotonic = monotonic
+        self._next_global = 0.0
+        self._next_chat: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        now = self.monotonic()
+        start = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
+        self._next_global = start + self.gap
+        self._next_chat[chat_id] = start + self.per_chat
+        return start - now
+
+    async def acquire(self, chat_id: int) -> None:
+        delay = self.reserve(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause_chat(self, chat_id: int, seconds: float) -> None:
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), self.monotonic() + seconds)
+
+
+def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, int]]:
+    """Join several notices into as few messages as fit Telegram's limit.
+
+    Returns each message with how many of `parts` it carries, in order.
+    """
+    merged: list[tuple[Rendered, int]] = []
+    for part in parts:
+        if merged and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit:
+            last, count = merged[-1]
+            rows = (last.keyboard.inline_keyboard if last.keyboard else []) + \
+                   (part.keyboard.inline_keyboard if part.keyboard else [])
+            merged[-1] = (Rendered(last.text + SEPARATOR + part.text,
+                                   InlineKeyboardMarkup(inline_keyboard=rows) if rows else None), count + 1)
+        else:
+            merged.append((part, 1))
+    return merged
+
+
+class OutboxScheduler:
+    def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 clock: Clock, i18n: I18n, notices: Notices, config: DialogConfig,
+                 jobs: Sequence[Job] = ()) -> None:
+        self.bot = bot
+        self.config = config
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.clock = clock
+        self.i18n = i18n
+        self.notices = notices
+        self.jobs = list(jobs)
+        self.limiter = RateLimiter(settings.send_rate, settings.send_chat_interval)
+        self.batch = settings.outbox_batch
+        self.lease = timedelta(seconds=settings.outbox_lease_seconds)
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._stopping = False
+        self._sem = asyncio.Semaphore(settings.send_concurrency)
+        notices.on_added(self.wake)
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        """The loop in the bot process: work while there is work, else wait for a wake-up."""
+        while not self._stopping:
+            try:
+                busy = await self.run_once()
+            except Exception:  # a failing round must not stop the loop; the rows stay safe
+                log.exception("scheduler round failed")
+                busy = 0
+            if busy or self._stopping:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), poll_interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def drain(self) -> int:
+        """Send everything due now (tests call this after moving the clock)."""
+        total = 0
+        while n := await self.run_once():
+            total += n
+        return total
+
+    async def run_once(self) -> int:
+        """One round: periodic jobs, then claim and send a batch. Returns rows handled."""
+        async with self._lock:
+            now = self.clock.now()
+            if self.jobs:
+                async with self.sessionmaker() as session, session.begin():
+                    for job in self.jobs:
+                        await job(session, self.notices, now)
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.reclaim_expired(session, now)
+                rows = await outbox.claim_due(session, now, limit=self.batch, lease=self.lease)
+            if not rows:
+                return 0
+            by_person: dict[int, list[OutboxMessage]] = defaultdict(list)
+            for row in rows:
+                by_person[row.person_id].append(row)
+            await asyncio.gather(*(self._deliver(pid, group) for pid, group in by_person.items()))
+            return len(rows)
+
+    # ---- one person's due notices ------------------------------------------------------------
+
+    async def _deliver(self, person_id: int, rows: list[OutboxMessage]) -> None:
+        async with self._sem:
+            try:
+                await self._deliver_unsafe(person_id, rows)
+            except Exception:
+                # Leave the rows claimed: the lease runs out and they are tried again.
+                log.exception("delivery failed person_id=%s rows=%s", person_id, len(rows))
+
+    async def _deliver_unsafe(self, person_id: int, rows: list[OutboxMessage]) -> None:
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            person = await session.get(Person, person_id)
+            if person is None or person.telegram_id is None:
+                await outbox.mark_skipped(session, outbox.ids(rows))
+                return
+            quiet = [r for r in rows if outbox.payload(r).get("family") and self._quiet(now)]
+            if quiet:
+                await outbox.defer(session, outbox.ids(quiet), self._morning(now))
+            rows = [r for r in rows if r not in quiet]
+            rendered: list[tuple[OutboxMessage, Rendered]] = []
+            skipped: list[int] = []
+            with self.i18n.use_locale(person.locale or self.i18n.default_locale):
+                for row in rows:
+                    render = RENDERERS.get(row.kind)
+                    ctx = RenderContext(session, self.config, self.settings, person, row)
+                    result = await render(ctx, outbox.payload(row)) if render else None
+                    if result is None:
+                        skipped.append(row.id)
+                    else:
+                        rendered.append((row, result))
+            await outbox.mark_skipped(session, skipped)
+            chat_id = person.telegram_id
+        if not rendered:
+            return
+        # Merge what is due together; each merged message carries the rows it contains.
+        pending = list(rendered)
+        for message, count in merge([r for _, r in rendered]):
+            batch, pending = pending[:count], pending[count:]
+            ok = await self._send(chat_id, person_id, message, [row for row, _ in batch])
+            if not ok:
+                # The rest waits for the next round, in order.
+                async with self.sessionmaker() as session, session.begin():
+                    await outbox.retry_at(session, [row.id for row, _ in pending], now, "held")
+                return
+
+    def _quiet(self, now: datetime) -> bool:
+        s = self.settings
+        return in_quiet_hours(now, start=s.quiet_hours_start, end=s.quiet_hours_end, tz=s.tz)
+
+    def _morning(self, now: datetime) -> datetime:
+        s = self.settings
+        return next_send_time(now, start=s.quiet_hours_start, end=s.quiet_hours_end, tz=s.tz)
+
+    async def _send(self, chat_id: int, person_id: int, message: Rendered, rows: list[OutboxMessage]) -> bool:
+        ids = [r.id for r in rows]
+        await self.limiter.acquire(chat_id)
+        try:
+            await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
+                                        protect_content=True)
+        except TelegramRetryAfter as exc:
+            self.limiter.pause_chat(chat_id, exc.retry_after)
+            await self._retry(ids, timedelta(seconds=exc.retry_after), "429")
+            return False
+        except TelegramForbiddenError:
+            await self._unreachable(person_id, ids)
+            return False
+        except (TelegramServerError, TelegramNetworkError, ClientError, TimeoutError) as exc:
+            attempts = max(r.attempts for r in rows)
+            if attempts >= MAX_ATTEMPTS:
+                await self._finish(ids, failed=type(exc).__name__)
+            else:
+                await self._retry(ids, timedelta(seconds=min(300, 2 ** attempts)), type(exc).__name__)
+            return False
+        except TelegramBadRequest as exc:
+            log.error("notice rejected person_id=%s kinds=%s error=%s", person_id,
+                      sorted({r.kind for r in rows}), exc.message[:60])
+            await self._finish(ids, failed="bad_request")
+            return True
+        except TelegramAPIError as exc:
+            await self._retry(ids, timedelta(seconds=30), type(exc).__name__)
+            return False
+        await self._finish(ids)
+        return True
+
+    async def _finish(self, ids: list[int], failed: str | None = None) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            if failed:
+                await outbox.mark_failed(session, ids, failed)
+            else:
+                await outbox.mark_sent(session, ids, self.clock.now())
+
+    async def _retry(self, ids: list[int], after: timedelta, error: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.retry_at(session, ids, self.clock.now() + after, error)
+
+    async def _unreachable(self, person_id: int, ids: list[int]) -> None:
+        """The person blocked the bot: their seats are marked, each coordinator told once."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.mark_failed(session, ids, "blocked")
+            seats = list(await session.scalars(select(Participant).where(Participant.person_id == person_id)))
+            for seat in seats:
+                if seat.unreachable_at is None:
+                    seat.unreachable_at = now
+                coordinator = await session.get(Person, seat.dialog.coordinator_id)
+                if coordinator is not None and coordinator.id != person_id:
+                    await self.notices.add(session, to=coordinator, kind="unreachable",
+                                           key=f"unreachable:{seat.id}", payload={"participant_id": seat.id},
+                                           dialog_id=seat.dialog_id)
+        log.info("person unreachable person_id=%s", person_id)

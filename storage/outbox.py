@@ -1,0 +1,146 @@
+"""The outbox: notices and reminders as rows, claimed and sent exactly once.
+
+Life of a row: `pending` (written with its cause, due at `due_at`) -> `sending`
+(claimed by one scheduler, with a lease) -> `sent` | `skipped` (its reason is
+gone) | `failed` (the person blocked the bot, or it kept failing) | `cancelled`.
+
+A crash while a row is `sending` leaves it there until its lease runs out; then
+any scheduler takes it again. The only moment a crash can repeat a message is
+between Telegram accepting it and `mark_sent` committing: one round trip to the
+database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, SKIPPED, FAILED, CANCELLED = (
+    "pending", "sending", "sent", "skipped", "failed", "cancelled")
+
+
+async def enqueue(
+    session: AsyncSession, *, key: str, person_id: int, kind: str, due_at: datetime,
+    now: datetime, dialog_id: int | None = None, payload: dict[str, Any] | None = None,
+) -> bool:
+    """Write a row unless one with `key` exists already. True if this call wrote it."""
+    values = dict(
+        key=key, person_id=person_id, dialog_id=dialog_id, kind=kind,
+        payload=json.dumps(payload or {}, sort_keys=True), due_at=due_at, status=PENDING,
+        attempts=0, created_at=now,
+    )
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt)
+    return bool(result.rowcount)
+
+
+async def cancel(session: AsyncSession, *, dialog_id: int, key_prefix: str) -> int:
+    """Cancel pending rows of a dialog whose key starts with `key_prefix` (a moved meeting...)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dialog_id == dialog_id, OutboxMessage.status == PENDING,
+               OutboxMessage.key.startswith(key_prefix, autoescape=True))
+        .values(status=CANCELLED)
+    )
+    return result.rowcount or 0
+
+
+async def reclaim_expired(session: AsyncSession, now: datetime) -> int:
+    """Rows whose claimer died (lease over) become pending again."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now)
+        .values(status=PENDING, claimed_until=None)
+    )
+    return result.rowcount or 0
+
+
+async def claim_due(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta
+                    ) -> list[OutboxMessage]:
+    """Take up to `limit` due rows for this scheduler alone.
+
+    PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent schedulers take disjoint
+    rows without waiting for each other. SQLite has one writer at a time, which
+    makes the same UPDATE atomic there.
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(await session.scalars(due))
+    if not ids:
+        return []
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING)
+        .values(status=SENDING, claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def _set(session: AsyncSession, ids: Iterable[int], **values: Any) -> None:
+    ids = list(ids)
+    if ids:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING)
+            .values(**values).execution_options(synchronize_session=False)
+        )
+
+
+async def mark_sent(session: AsyncSession, ids: Iterable[int], now: datetime) -> None:
+    await _set(session, ids, status=SENT, sent_at=now, claimed_until=None)
+
+
+async def mark_skipped(session: AsyncSession, ids: Iterable[int]) -> None:
+    await _set(session, ids, status=SKIPPED, claimed_until=None)
+
+
+async def mark_failed(session: AsyncSession, ids: Iterable[int], error: str) -> None:
+    await _set(session, ids, status=FAILED, claimed_until=None, last_error=error[:80])
+
+
+async def retry_at(session: AsyncSession, ids: Iterable[int], due_at: datetime, error: str) -> None:
+    await _set(session, ids, status=PENDING, due_at=due_at, claimed_until=None, last_error=error[:80])
+
+
+async def defer(session: AsyncSession, ids: Iterable[int], due_at: datetime) -> None:
+    """Back to pending for later (quiet hours), without counting an attempt."""
+    await _set(session, ids, status=PENDING, due_at=due_at, claimed_until=None,
+               attempts=OutboxMessage.attempts - 1)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {status: n for status, n in rows.all()}
+
+
+def payload(row: OutboxMessage) -> dict[str, Any]:
+    return json.loads(row.payload or "{}")
+
+
+def ids(rows: Sequence[OutboxMessage]) -> list[int]:
+    return [r.id for r in rows]
