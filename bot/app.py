@@ -102,15 +102,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
         with i18n.context():
             await set_default_commands(bot, i18n)
         if start_scheduler:
-            app.closers.append(_stop_scheduler(scheduler, asyncio.create_task(_scheduler_loop(scheduler, i18n))))
+            app.closers.append(_stop_scheduler(scheduler, asyncio.create_task(scheduler.run())))
 
     dp.startup.register(_startup)
     return app
-
-
-async def _scheduler_loop(scheduler: OutboxScheduler, i18n: I18n) -> None:
-    with i18n.context():
-        await scheduler.run()
 
 
 def _stop_scheduler(scheduler: OutboxScheduler, task: asyncio.Task[None]):  # type: ignore[no-untyped-def]

@@ -27,6 +27,8 @@ PARTICIPANT_COMMANDS = [
     ("skala", __("Place the situation on the ruler")),
     ("vurdering", __("Everyone's scores")),
     ("oversigt", __("Everyone's shared input")),
+    ("moede", __("The dialog meeting")),
+    ("plan", __("Goals & Plan")),
     ("hjaelp", __("What can I do here?")),
     ("sprog", __("Language / sprog")),
 ]

@@ -162,3 +162,74 @@ class Cast:
 
     async def consent(self, who: Person) -> None:
         await self.tap(who, "Yes, I give my consent")
+
+    # ---- the dialog meeting and Mål & Plan (issue #4) -------------------------------------------
+
+    async def _in_dialog(self, who: Person, command: str, child: str | None = None) -> ChatMessage:
+        """Send `command`; if the bot asks which dialog, pick `child`'s (else the newest)."""
+        reply = await self.say(who, command)
+        if reply.text == self.t(who, "Which dialog is it about?") and reply.buttons:
+            labels = [row[0] for row in reply.buttons]
+            label = next((b for b in labels if child and child in b), labels[-1])
+            reply = await self.tap_text(who, label) or reply
+        return reply
+
+    async def schedule_meeting(self, coordinator: Person, when: str, place: str,
+                               child: str | None = None) -> ChatMessage:
+        """/moede, the time as typed, the place, then send the invitation."""
+        await self._in_dialog(coordinator, "/moede", child)
+        await self.say(coordinator, when)
+        await self.say(coordinator, place)
+        return await self.tap(coordinator, "✅ Send the invitation")
+
+    async def rsvp(self, who: Person, coming: bool = True) -> ChatMessage | None:
+        """Answer the newest meeting notice: Jeg kommer / Jeg kan ikke."""
+        return await self.tap(who, "✅ I'm coming" if coming else "❌ I can't come")
+
+    async def open_meeting(self, coordinator: Person, child: str | None = None) -> ChatMessage | None:
+        """On the day: /moede, then Start the meeting (the agenda card)."""
+        await self._in_dialog(coordinator, "/moede", child)
+        return await self.tap(coordinator, "▶️ Start the meeting")
+
+    async def set_target(self, coordinator: Person, value: int) -> ChatMessage | None:
+        """During the meeting: the joint target on the ruler."""
+        await self.tap(coordinator, "🎯 Set the joint target")
+        return await self.tap_text(coordinator, str(value))
+
+    async def add_goal(self, coordinator: Person, area_label: str, text: str,
+                       child: str | None = None) -> ChatMessage:
+        """/plan, New goal, the area (its label), the goal's text; ends at the goal's card."""
+        await self._in_dialog(coordinator, "/plan", child)
+        await self.tap(coordinator, "➕ New goal")
+        await self.tap_text(coordinator, area_label)
+        return await self.say(coordinator, text)
+
+    async def add_task(self, coordinator: Person, what: str, owner_label: str, start: str,
+                       end: str) -> ChatMessage:
+        """On the newest goal card: New task, what, who (a button's text), start and end date."""
+        await self.tap(coordinator, "➕ New task")
+        await self.say(coordinator, what)
+        await self.tap_text(coordinator, owner_label)
+        await self.say(coordinator, start)
+        return await self.say(coordinator, end)
+
+    async def send_plan(self, coordinator: Person, child: str | None = None) -> ChatMessage | None:
+        await self._in_dialog(coordinator, "/plan", child)
+        return await self.tap(coordinator, "📨 Send the plan for approval")
+
+    async def accept_plan(self, who: Person) -> ChatMessage | None:
+        """A consent giver taps Vi er enige on the newest plan notice."""
+        return await self.tap(who, "✅ We agree")
+
+    async def close_meeting(self, coordinator: Person, child: str | None = None) -> ChatMessage | None:
+        await self._in_dialog(coordinator, "/moede", child)
+        await self.tap(coordinator, "⏹ Close the meeting")
+        return await self.tap(coordinator, "Yes, close the meeting")
+
+    async def task_done(self, who: Person) -> ChatMessage | None:
+        """Udført on the newest task reminder."""
+        return await self.tap(who, "✅ Done")
+
+    async def task_help(self, who: Person) -> ChatMessage | None:
+        """Brug for hjælp on the newest task reminder."""
+        return await self.tap(who, "🆘 Need help")

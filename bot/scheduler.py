@@ -18,7 +18,8 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from aiogram import Bot
@@ -102,6 +103,13 @@ def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, 
     return merged
 
 
+@asynccontextmanager
+async def _in_context(i18n: I18n) -> AsyncIterator[None]:
+    """Renderers translate with aiogram's `_`, which needs the I18n context."""
+    with i18n.context():
+        yield
+
+
 class OutboxScheduler:
     def __init__(self, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
                  clock: Clock, i18n: I18n, notices: Notices, config: DialogConfig,
@@ -157,7 +165,7 @@ class OutboxScheduler:
 
     async def run_once(self) -> int:
         """One round: periodic jobs, then claim and send a batch. Returns rows handled."""
-        async with self._lock:
+        async with self._lock, _in_context(self.i18n):
             now = self.clock.now()
             if self.jobs:
                 async with self.sessionmaker() as session, session.begin():

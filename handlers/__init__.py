@@ -6,14 +6,23 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import common, coordinator, dialog_input, join, overview, scaling
+    from handlers import common, coordinator, dialog_input, join, meetings, overview, plan, scaling
 
-    return [
+    routers = [
         join.router, coordinator.router, dialog_input.router, scaling.router, overview.router,
+        meetings.router, plan.router,
         common.router, common.fallback,
     ]
+    # aiogram lets a router hang under one dispatcher only. The app builds a new
+    # dispatcher each time it starts in a process (the tests and the demo start
+    # many), so the routers are released from the previous one first.
+    for router in routers:
+        router._parent_router = None
+    return routers
 
 
 def all_jobs() -> list:  # type: ignore[type-arg]
     """Periodic jobs the outbox scheduler runs each round (they write notices)."""
-    return []
+    from handlers import plan
+
+    return [plan.OverdueDigest()]

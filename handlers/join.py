@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import suppress
 from datetime import datetime
 
 from aiogram import Bot, Router, html
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -31,6 +34,7 @@ router = Router(name="join")
 class ConsentCb(CallbackData, prefix="consent"):
     answer: str  # given | talk_first | declined
     participant_id: int
+    shown: str = ""  # fingerprint of the card's text: an answer counts only for what was shown
 
 
 # ---- /start with a token -----------------------------------------------------------------
@@ -41,7 +45,8 @@ async def start_with_token(
     message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
     clock: Clock, state: FSMContext, bot: Bot, notices: Notices,
 ) -> None:
-    await state.clear()
+    # A bad link changes nothing: the step the person is in (if any) goes on. A link that
+    # works starts afresh (`state.clear()` below).
     token = (command.args or "").strip()
     now = clock.now()
     if not looks_like_token(token):
@@ -50,7 +55,7 @@ async def start_with_token(
 
     registration = await q.registration_by_token(session, token)
     if registration is not None:
-        await _register(message, session, person, registration, now, bot)
+        await _register(message, session, person, registration, now, bot, state)
         return
 
     invitation = await q.invitation_by_token(session, token)
@@ -61,6 +66,7 @@ async def start_with_token(
     assert participant is not None
     dialog = participant.dialog
     if person is not None and participant.person_id == person.id:
+        await state.clear()
         await message.answer(_("You are already part of the dialog about {child}.").format(
             child=html.quote(dialog.child_name)))
         await show_home(message, session, person)
@@ -75,6 +81,7 @@ async def start_with_token(
         await message.answer(texts.refusal(Refusal.CLOSED, dialog))
         return
 
+    await state.clear()
     person = person or await q.get_or_create_person(session, message.from_user.id, now)
     if person.locale is None:
         person.locale = locale_for(message.from_user, None)
@@ -105,13 +112,14 @@ async def start_with_token(
         await message.answer(_welcome_active(participant, dialog))
 
 
-async def _register(message: Message, session: AsyncSession, person: Person | None, registration, now: datetime, bot: Bot) -> None:  # type: ignore[no-untyped-def]
+async def _register(message: Message, session: AsyncSession, person: Person | None, registration, now: datetime, bot: Bot, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
     if registration.used_at is not None:
         await message.answer(_("This link has already been used. Ask your administrator for a new one if you need it."))
         return
     if is_expired(registration.expires_at, now):
         await message.answer(_("This link has expired. Ask your administrator for a new one."))
         return
+    await state.clear()
     person = person or await q.get_or_create_person(session, message.from_user.id, now)
     if person.locale is None:
         person.locale = locale_for(message.from_user, None)
@@ -177,10 +185,16 @@ def consent_text(dialog: Dialog, participant: Participant, coordinator: Person |
     return body, listed
 
 
-def consent_keyboard(participant: Participant) -> InlineKeyboardMarkup:
+def _fingerprint(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+
+def consent_keyboard(participant: Participant, body: str) -> InlineKeyboardMarkup:
+    shown = _fingerprint(body)
+
     def button(text: str, answer: str) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(
-            text=text, callback_data=ConsentCb(answer=answer, participant_id=participant.id).pack())]
+        return [InlineKeyboardButton(text=text, callback_data=ConsentCb(
+            answer=answer, participant_id=participant.id, shown=shown).pack())]
 
     return InlineKeyboardMarkup(inline_keyboard=[
         button(_("Yes, I give my consent"), consent_rules.GIVEN),
@@ -192,7 +206,14 @@ def consent_keyboard(participant: Participant) -> InlineKeyboardMarkup:
 async def send_consent_card(message: Message, session: AsyncSession, dialog: Dialog, participant: Participant) -> None:
     coordinator = await session.get(Person, dialog.coordinator_id)
     body, _listed = consent_text(dialog, participant, coordinator)
-    await message.answer(body, reply_markup=consent_keyboard(participant), protect_content=True)
+    await message.answer(body, reply_markup=consent_keyboard(participant, body), protect_content=True)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Remove the card's buttons; already gone (a double tap, an old card) is fine."""
+    if query.message:
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(ConsentCb.filter())
@@ -215,21 +236,33 @@ async def consent_answer(
         await query.answer(texts.stale_button(), show_alert=True)
         return
     latest = await q.latest_answers(session, dialog.id)
-    if latest.get(participant.id) == answer == consent_rules.GIVEN:
-        await query.answer(_("Your consent is already recorded."))
+    if latest.get(participant.id) == consent_rules.GIVEN:
+        # Consent is given, so this is an old card (withdrawing is not done from it).
+        if answer == consent_rules.GIVEN:
+            await query.answer(_("Your consent is already recorded."))
+        else:
+            await query.answer(texts.stale_button(), show_alert=True)
+        await _drop_buttons(query)
         return
 
     now = clock.now()
     coordinator = await session.get(Person, dialog.coordinator_id)
     # Stored: exactly what this person was shown, in their language, at this moment.
     shown, listed = consent_text(dialog, participant, coordinator)
+    if callback_data.shown != _fingerprint(shown):
+        # The card is out of date (e.g. someone was invited since): nothing counts, ask again.
+        await query.answer(_("Something in the dialog has changed since you read it. "
+                             "Please read it again before you answer."), show_alert=True)
+        await _drop_buttons(query)
+        await bot.send_message(person.telegram_id, shown, protect_content=True,
+                               reply_markup=consent_keyboard(participant, shown))
+        return
     outcome = await q.record_consent(
         session, dialog=dialog, participant=participant, answer=answer, text_shown=shown,
         participants_shown=listed, locale=I18n.get_current().current_locale, now=now,
     )
     await query.answer()
-    if query.message:
-        await query.message.edit_reply_markup(reply_markup=None)
+    await _drop_buttons(query)
 
     await notices.add(session, to=coordinator, kind="consent_answer", key=f"consent:{outcome.consent_id}",
                       payload={"consent_id": outcome.consent_id}, dialog_id=dialog.id)

@@ -18,6 +18,7 @@ from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
 from storage import inputs
+from storage.meetings import latest_target
 from storage.models import Participant, Person, Score
 
 router = Router(name="scaling")
@@ -180,6 +181,15 @@ async def render_assessment(session: AsyncSession, p: Participant, config: Dialo
     latest = await inputs.latest_scores(session, dialog, dialog.round_no)
     lines = [_("<b>Joint assessment</b> – {ruler}, the dialog about {child}, round {round}").format(
         ruler=html.quote(ruler.name(loc)), child=html.quote(dialog.child_name), round=dialog.round_no)]
+    # The joint target (fælles mål) the meeting set: this round's, else the latest earlier one.
+    target = await latest_target(session, dialog)
+    if target is not None:
+        field = ruler.field_for(target.joint_target)
+        line = _("🎯 Joint target: <b>{value}</b> {field}").format(
+            value=target.joint_target, field=html.quote(field.name(loc)))
+        if target.round_no != dialog.round_no:
+            line += " " + _("(set at the meeting in round {round})").format(round=target.round_no)
+        lines.append(f"{line}\n{ruler.bar(target.joint_target)}")
     for other in dialog.participants:
         score = latest.get(other.id)
         if score is None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,12 @@ from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, SKIPPED, FAILED, CANCELLED = (
     "pending", "sending", "sent", "skipped", "failed", "cancelled")
+
+# The partial indexes (storage/models.py) are only used when the query repeats
+# their condition literally: a bound parameter would not match, on SQLite nor
+# in PostgreSQL's generic plans.
+IS_PENDING = OutboxMessage.status == literal_column("'pending'")
+IS_SENDING = OutboxMessage.status == literal_column("'sending'")
 
 
 async def enqueue(
@@ -59,10 +65,20 @@ async def reclaim_expired(session: AsyncSession, now: datetime) -> int:
     """Rows whose claimer died (lease over) become pending again."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now)
+        .where(IS_SENDING, OutboxMessage.claimed_until < now)
         .values(status=PENDING, claimed_until=None)
     )
     return result.rowcount or 0
+
+
+def due_query(now: datetime, limit: int) -> Select[tuple[int]]:
+    """Ids of due rows, oldest first: a range scan on the partial index `ix_outbox_due`."""
+    return (
+        select(OutboxMessage.id)
+        .where(IS_PENDING, OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at)
+        .limit(limit)
+    )
 
 
 async def claim_due(session: AsyncSession, now: datetime, *, limit: int, lease: timedelta
@@ -73,14 +89,7 @@ async def claim_due(session: AsyncSession, now: datetime, *, limit: int, lease: 
     rows without waiting for each other. SQLite has one writer at a time, which
     makes the same UPDATE atomic there.
     """
-    due = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(await session.scalars(due))
+    ids = list(await session.scalars(due_query(now, limit).with_for_update(skip_locked=True)))
     if not ids:
         return []
     await session.execute(
@@ -129,7 +138,7 @@ async def defer(session: AsyncSession, ids: Iterable[int], due_at: datetime) -> 
 
 async def next_due(session: AsyncSession) -> datetime | None:
     return await session.scalar(
-        select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING))
+        select(func.min(OutboxMessage.due_at)).where(IS_PENDING))
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:

@@ -78,6 +78,10 @@ async def test_several_dialogs_pick_one_first_only_active_ones_offered(fam, cast
     assert (await cast.say(sofie, "/input")).text.startswith("Dit input – dialogen om Oliver")
     assert (await cast.say(fam.mom, "/oversigt")).text.startswith("Samlet oversigt – dialogen om Emma")
 
+    # Oliver's dialog paused: only Emma's is left, so no question.
+    await set_dialog(fam, oliver, state="paused")
+    assert (await cast.say(teacher, "/input")).text.startswith("Dit input – dialogen om Emma")
+
 
 async def test_forged_callback_data_never_reaches_another_dialog_or_draft(fam, cast):
     mom, teacher = fam.mom, fam.teacher

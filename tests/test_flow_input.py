@@ -276,7 +276,7 @@ async def test_a_later_round_adds_beside_the_earlier_entries(fam, cast):
 async def test_restart_in_the_middle_of_a_box_keeps_the_text_and_resumes(emu, settings, clock):
     app, task = await start_bot(settings, clock)
     try:
-        cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock)
+        cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock, scheduler=app.scheduler)
         fam = await open_family(cast, app)
         mom = fam.mom
         await cast.say(mom, "/input")
@@ -290,6 +290,7 @@ async def test_restart_in_the_middle_of_a_box_keeps_the_text_and_resumes(emu, se
     app, task = await start_bot(settings, clock)
     try:
         fam.app = app
+        cast.scheduler = app.scheduler
         reply = await cast.say(mom, "Og hun elsker at tegne.")
         assert reply.text.startswith("✓ Gemt i din kladde")
         [draft] = await entries(fam, mom)
@@ -309,17 +310,19 @@ async def test_areas_come_from_the_configured_file(emu, settings, clock, tmp_pat
     own.write_text(
         '[[areas]]\nkey = "school"\nlabel_da = "Skolen"\nlabel_en = "School"\n\n'
         '[[areas]]\nkey = "home"\nlabel_da = "Hjemmet"\nlabel_en = "Home"\n\n'
-        + rulers.replace('name_da = "Børnelinealen"', 'name_da = "Faxes lineal"'),
+        + rulers.replace('name_da = "Børnelinealen"', 'name_da = "Faxes lineal"')
+        .replace('name_da = "Almen"', 'name_da = "Trivsel"', 1),
         encoding="utf-8")
     custom = settings.model_copy(update={"dialog_config": own})
     app, task = await start_bot(custom, clock)
     try:
-        cast = Cast(emu=emu, settings=custom, i18n=app.i18n, clock=clock)
+        cast = Cast(emu=emu, settings=custom, i18n=app.i18n, clock=clock, scheduler=app.scheduler)
         fam = await open_family(cast, app)
         home = await cast.say(fam.mom, "/input")
         assert [row[0] for row in home.buttons] == ["Skolen", "Hjemmet", "Vis formål"]
         ruler = await cast.say(fam.mom, "/skala")
         assert ruler.text.startswith("Faxes lineal – dialogen om Emma")
+        assert "🟩 1-2 Trivsel\n🟨 3-4 Let bekymring" in ruler.text
     finally:
         await stop_bot(app, task)
 

@@ -25,7 +25,6 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
 )
 
 
-
 @pytest.fixture
 async def fam(cast, samspil):
     return await open_family(cast, samspil)

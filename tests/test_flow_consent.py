@@ -1,0 +1,282 @@
+"""Issue #2, joining and consent: the consent card, what is stored with each answer, the gate
+that opens only when every consent giver said yes, who is told, and forged consent taps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.emulator import ChatMessage
+from bot.playbook import Cast, Person
+from storage.models import Consent, Dialog, Participant
+from tests.helpers import (
+    PURPOSE,
+    da,
+    fresh_routers,  # noqa: F401
+    new_bot,
+    new_coordinator,
+    open_dialog,
+    participants,
+    saw,
+    snapshot,
+)
+
+CARD_BUTTONS = [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"]]
+OPEN_NOTICE = "Dialogen om Emma er nu i gang, fordi familien har givet samtykke."
+
+
+@dataclass
+class Family:
+    coord: Person
+    mom: Person
+    dad: Person
+    teacher: Person
+    dialog_id: int
+
+
+async def invited_family(cast: Cast, samspil: App) -> Family:
+    coord = await new_coordinator(cast)
+    dialog_id = await open_dialog(cast, samspil, coord)
+    mom, dad, teacher = cast.person("Mette"), cast.person("Lars"), cast.person("Hanne")
+    await cast.invite(coord, mom, "Parent with custody", "Mor")
+    await cast.invite(coord, dad, "Parent with custody", "Far")
+    await cast.invite(coord, teacher, "Professional", "Klasselærer")
+    return Family(coord, mom, dad, teacher, dialog_id)
+
+
+async def dialog_row(app: App, dialog_id: int) -> Dialog:
+    async with app.sessionmaker() as s:
+        dialog = await s.get(Dialog, dialog_id)
+    assert dialog is not None
+    return dialog
+
+
+async def consents(app: App, dialog_id: int) -> list[Consent]:
+    async with app.sessionmaker() as s:
+        return list(await s.scalars(select(Consent).where(Consent.dialog_id == dialog_id).order_by(Consent.id)))
+
+
+async def seat_of(app: App, dialog_id: int, name: str) -> Participant:
+    return next(p for p in await participants(app, dialog_id) if p.name == name)
+
+
+def card(who: Person) -> ChatMessage:
+    """The latest consent card in the person's chat."""
+    cards = saw(who, "Giver du samtykke til, at personerne ovenfor må være med i dialogen?")
+    assert cards, f"{who.name} has no consent card"
+    return cards[-1]
+
+
+def card_data(who: Person, row: int = 0) -> str:
+    markup = card(who).reply_markup
+    assert markup is not None
+    return markup["inline_keyboard"][row][0]["callback_data"]
+
+
+async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
+    cast: Cast, samspil: App, clock: FakeClock,
+) -> None:
+    fam = await invited_family(cast, samspil)
+
+    # A participant who is not a consent giver joins first: the dialog awaits the family.
+    reply = await cast.join(fam.teacher)
+    assert reply.text == ("Velkommen, Hanne. Du er nu med i dialogen om Emma.\n\n"
+                          "Dialogen venter på familiens samtykke. Du får en besked, så snart den går i gang.")
+    assert saw(fam.coord, "Hanne (Klasselærer) har åbnet invitationen til dialogen om Emma.")
+
+    # The consent giver sees purpose, coordinator and every invited participant.
+    shown = await cast.join(fam.mom)
+    assert shown.text.startswith("Hej Mette\n\nCamilla Tovholder har inviteret dig til en dialog")
+    assert f"Formålet med dialogen (23. november 2026):\n{PURPOSE}\n" in shown.text
+    assert "Tovholder: Camilla Tovholder\n" in shown.text
+    assert "Inviterede:\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)\n" in shown.text
+    assert shown.buttons == CARD_BUTTONS
+    assert shown.protect_content
+
+    clock.advance(minutes=5)
+    mark = fam.teacher.phone.mark()
+    reply = await cast.tap(fam.mom, "Yes, I give my consent", expect="Tak.")
+    assert reply.text == ("Tak. Dit samtykke er gemt 23. november 2026 kl. 10.05.\n\n"
+                          "Dialogen går i gang, når Lars også har givet samtykke.")
+    assert card(fam.mom).buttons == []  # the answered card's buttons are gone
+    assert (await dialog_row(samspil, fam.dialog_id)).state == "awaiting_consent"
+    assert saw(fam.coord, "Mette (Mor) har givet samtykke til dialogen om Emma.")
+    assert new_bot(fam.teacher, mark) == []  # nothing to tell yet
+
+    dad_card = await cast.join(fam.dad)
+    assert "Inviterede:\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)\n" in dad_card.text
+    clock.advance(hours=1)
+    reply = await cast.tap(fam.dad, "Yes, I give my consent", expect="Tak.")
+    assert "Dit samtykke er gemt 23. november 2026 kl. 11.05." in reply.text
+    assert "Dialogen om Emma er nu i gang" in reply.text
+
+    dialog = await dialog_row(samspil, fam.dialog_id)
+    assert dialog.state == "active" and dialog.activated_at == clock.now()
+    # Everyone else who has joined is told.
+    for who in (fam.teacher, fam.mom, fam.coord):
+        assert len(saw(who, OPEN_NOTICE)) == 1, who.name
+    assert saw(fam.coord, "Lars (Far) har givet samtykke til dialogen om Emma.")
+
+    # What was stored: time, the exact text shown, the list shown.
+    mom_seat = await seat_of(samspil, fam.dialog_id, "Mette")
+    dad_seat = await seat_of(samspil, fam.dialog_id, "Lars")
+    rows = await consents(samspil, fam.dialog_id)
+    assert [(c.participant_id, c.answer, c.locale) for c in rows] == [
+        (mom_seat.id, "given", "da"), (dad_seat.id, "given", "da")]
+    assert rows[0].created_at == clock.now().replace(hour=9, minute=5)
+    assert rows[1].created_at == clock.now()
+    assert rows[0].text_shown == shown.html
+    assert rows[1].text_shown == dad_card.html
+    listed = ["Mette (Mor)", "Lars (Far)", "Hanne (Klasselærer)"]
+    assert [json.loads(c.participants_shown) for c in rows] == [listed, listed]
+
+    # Someone who joins an open dialog is let straight in.
+    grandpa = cast.person("Ole")
+    await cast.invite(fam.coord, grandpa, "Network", "Morfar")
+    reply = await cast.join(grandpa)
+    assert reply.text.startswith("Velkommen, Ole. Du er nu med i dialogen om Emma, og den er i gang.")
+
+
+async def test_talk_first_and_no_thanks_are_recorded_and_told_to_the_coordinator(
+    cast: Cast, samspil: App,
+) -> None:
+    coord = await new_coordinator(cast)
+    dialog_id = await open_dialog(cast, samspil, coord)
+    mom, teacher = cast.person("Mette"), cast.person("Hanne")
+    await cast.invite(coord, mom, "Parent with custody", "Mor")
+    await cast.invite(coord, teacher, "Professional", "Klasselærer")
+    await cast.join(teacher)
+    await cast.join(mom)
+
+    reply = await cast.tap(mom, "I want to talk to the coordinator first", expect="helt i orden")
+    assert "Din tovholder får besked og kontakter dig." in reply.text
+    assert saw(coord, "Mette (Mor) vil gerne tale med dig først og har endnu ikke givet samtykke "
+                      "til dialogen om Emma.")
+    assert (await dialog_row(samspil, dialog_id)).state == "awaiting_consent"
+
+    # /start shows the question again.
+    mark = mom.phone.mark()
+    await cast.say(mom, "/start")
+    assert any("Dialogen om Emma venter på familiens samtykke." in m.text for m in new_bot(mom, mark))
+    assert card(mom).version > mark and card(mom).buttons == CARD_BUTTONS
+    reply = await cast.tap(mom, "No thanks", expect="nej tak")
+    assert reply.text.startswith("Du har sagt nej tak. Dialogen går ikke i gang, og ingen andre får adgang.")
+    assert saw(coord, "Mette (Mor) har sagt nej tak til dialogen om Emma.")
+    assert (await dialog_row(samspil, dialog_id)).state == "awaiting_consent"
+    assert not saw(teacher, "er nu i gang")
+
+    await cast.say(mom, "/start")
+    await cast.consent(mom)
+    assert (await dialog_row(samspil, dialog_id)).state == "active"
+    assert [c.answer for c in await consents(samspil, dialog_id)] == ["talk_first", "declined", "given"]
+    assert len(saw(teacher, OPEN_NOTICE)) == 1
+
+
+async def test_a_consent_button_tapped_by_someone_else_is_refused(cast: Cast, samspil: App) -> None:
+    fam = await invited_family(cast, samspil)
+    await cast.join(fam.teacher)
+    await cast.join(fam.mom)
+    await cast.join(fam.dad)
+    mom_yes = card_data(fam.mom)  # exactly what Mette's "Ja" button carries
+    before = await snapshot(samspil)
+
+    # Lars replays Mette's button on his own card.
+    await fam.dad.phone.tap_data(card(fam.dad).message_id, mom_yes)
+    await cast.settle()
+    answer = fam.dad.phone.last_answer
+    assert answer is not None and answer.show_alert
+    assert answer.text == da(samspil, "You are not part of that dialog.")
+
+    # The teacher, who holds a seat but gives no consent, names her own seat.
+    teacher_seat = await seat_of(samspil, fam.dialog_id, "Hanne")
+    forged = mom_yes.replace(f":{(await seat_of(samspil, fam.dialog_id, 'Mette')).id}",
+                             f":{teacher_seat.id}", 1)
+    assert forged != mom_yes
+    await fam.teacher.phone.tap_data(fam.teacher.phone.bot_messages[-1].message_id, forged)
+    await cast.settle()
+    answer = fam.teacher.phone.last_answer
+    assert answer is not None and answer.show_alert
+    assert answer.text == da(samspil, "Only the parents with custody (or the young person) give consent.")
+
+    # A stranger replays it too.
+    stranger = cast.person("Ukendt")
+    await cast.say(stranger, "/start")
+    await stranger.phone.tap_data(stranger.phone.bot_messages[-1].message_id, mom_yes)
+    await cast.settle()
+    assert stranger.phone.last_answer is not None
+    assert stranger.phone.last_answer.text == da(samspil, "You are not part of that dialog.")
+
+    # Mette herself with an answer that does not exist.
+    await fam.mom.phone.tap_data(card(fam.mom).message_id, mom_yes.replace(":given:", ":maybe:"))
+    await cast.settle()
+    assert fam.mom.phone.last_answer is not None
+    assert "Den knap virker ikke længere" in (fam.mom.phone.last_answer.text or "")
+
+    assert await snapshot(samspil) == before
+    assert (await dialog_row(samspil, fam.dialog_id)).state == "awaiting_consent"
+    assert card(fam.mom).buttons == CARD_BUTTONS  # her card still waits for her own answer
+    assert not saw(fam.coord, "har givet samtykke")
+
+
+async def test_an_out_of_date_consent_card_is_shown_again_before_any_answer_counts(
+    cast: Cast, samspil: App,
+) -> None:
+    coord = await new_coordinator(cast)
+    dialog_id = await open_dialog(cast, samspil, coord)
+    mom = cast.person("Mette")
+    await cast.invite(coord, mom, "Parent with custody", "Mor")
+    old = await cast.join(mom)
+    assert "Inviterede:\n• Mette (Mor)\n\n" in old.text
+
+    # The coordinator invites someone while Mette's card is open.
+    grandpa = cast.person("Ole")
+    await cast.invite(coord, grandpa, "Network", "Morfar")
+    before = await snapshot(samspil)
+    mark = mom.phone.mark()
+    await mom.phone.tap("Ja, jeg giver samtykke", message_id=old.message_id)
+    await cast.settle()
+    assert mom.phone.last_answer is not None and mom.phone.last_answer.show_alert
+    assert mom.phone.last_answer.text == da(samspil, "Something in the dialog has changed since you read it. "
+                                            "Please read it again before you answer.")
+    assert await snapshot(samspil) == before  # Mette never saw Ole: nothing is recorded
+    new = card(mom)
+    assert new.version > mark and new.message_id != old.message_id
+    assert "Inviterede:\n• Mette (Mor)\n• Ole (Morfar)\n\n" in new.text
+    assert new.buttons == CARD_BUTTONS
+
+    await cast.tap(mom, "Yes, I give my consent", expect="Tak.")
+    [row] = await consents(samspil, dialog_id)
+    assert row.answer == "given" and row.text_shown == new.html
+    assert json.loads(row.participants_shown) == ["Mette (Mor)", "Ole (Morfar)"]
+    assert (await dialog_row(samspil, dialog_id)).state == "active"
+
+
+async def test_an_old_consent_card_changes_nothing_once_consent_is_given(cast: Cast, samspil: App) -> None:
+    coord = await new_coordinator(cast)
+    dialog_id = await open_dialog(cast, samspil, coord)
+    mom = cast.person("Mette")
+    await cast.invite(coord, mom, "Parent with custody", "Mor")
+    first = await cast.join(mom)
+    await cast.say(mom, "/start")  # the question again: a second card
+    assert card(mom).message_id != first.message_id
+    await cast.consent(mom)  # on the newest card
+    assert (await dialog_row(samspil, dialog_id)).state == "active"
+    assert mom.phone.buttons(first.message_id) == CARD_BUTTONS  # the first card is still on screen
+
+    yes, talk, no = (row[0]["callback_data"] for row in first.reply_markup["inline_keyboard"])  # type: ignore[index]
+    before = await snapshot(samspil)
+    stale = da(samspil, "That button is no longer active. Type /hjaelp to see what you can do.")
+    for data, said in ((no, stale), (talk, stale), (yes, "Dit samtykke er allerede gemt.")):
+        mark = mom.phone.mark()
+        await mom.phone.tap_data(first.message_id, data)
+        await cast.settle()
+        assert mom.phone.last_answer is not None and mom.phone.last_answer.text == said
+        assert all(m.message_id == first.message_id for m in new_bot(mom, mark))  # at most, its buttons go
+    assert mom.phone.buttons(first.message_id) == []
+    assert await snapshot(samspil) == before
+    assert (await dialog_row(samspil, dialog_id)).state == "active"
+    assert [c.answer for c in await consents(samspil, dialog_id)] == ["given"]
