@@ -46,6 +46,7 @@ __all__ = [
     "CallbackAnswer",
     "ChatMessage",
     "EntityParseError",
+    "Hold",
     "Phone",
     "ReceivedDocument",
     "SentRecord",
@@ -767,6 +768,24 @@ class _Fault:
 
 
 @dataclass
+class Hold:
+    """Requests held on the wire by :meth:`BotAPIEmulator.hold`."""
+
+    def __init__(self, method: str, after: int) -> None:
+        self.method = method
+        self.after = after
+        self.seen = 0
+        self.waiting = 0
+        self.reached = asyncio.Event()
+        self.released = asyncio.Event()
+        self.dropped = False
+
+    def release(self, *, drop: bool = False) -> None:
+        """Let the held requests go on, or (drop) answer them with an error, undone."""
+        self.dropped = drop
+        self.released.set()
+
+
 class _Query:
     chat_id: int
     answered: bool = False
@@ -1298,6 +1317,7 @@ class BotAPIEmulator:
 
         # Faults and rate limiting.
         self._faults: list[_Fault] = []
+        self._holds: list[Hold] = []
         self._global_rate: float | None = None
         self._chat_interval: float | None = None
         self._recent_sends: collections.deque[float] = collections.deque()
@@ -1722,7 +1742,26 @@ class BotAPIEmulator:
                 self._inflight -= 1
                 self._changes.notify()
 
+    def hold(self, method: str, *, after: int) -> Hold:
+        """Let `after` calls of `method` through, then hold the next ones on the wire.
+
+        A held call has done nothing yet: a test can kill the bot while a send is in
+        flight and know that message was never delivered (`release(drop=True)`).
+        """
+        hold = Hold(method, after)
+        self._holds.append(hold)
+        return hold
+
     async def _execute(self, name: str, handler: _Handler, params: _Params) -> Any:
+        for hold in list(self._holds):
+            if hold.method == name and not hold.released.is_set():
+                hold.seen += 1
+                if hold.seen > hold.after:
+                    hold.waiting += 1
+                    hold.reached.set()
+                    await hold.released.wait()
+                    if hold.dropped:
+                        raise _APIError(500, "Internal Server Error: the request was dropped")
         chat_id = params.peek_int("chat_id")
         for fault in self._faults:
             if fault.matches(name, chat_id):

@@ -179,55 +179,66 @@ class OutboxScheduler:
             by_person: dict[int, list[OutboxMessage]] = defaultdict(list)
             for row in rows:
                 by_person[row.person_id].append(row)
-            await asyncio.gather(*(self._deliver(pid, group) for pid, group in by_person.items()))
+            # Compose everything in one read (one transaction per batch, not per
+            # person: on SQLite every transaction queues behind the writer).
+            try:
+                outgoing = await self._compose(by_person, now)
+            except Exception:
+                # The rows stay claimed: their lease runs out and they are tried again.
+                log.exception("composing notices failed rows=%s", len(rows))
+                return len(rows)
+            await asyncio.gather(*(self._deliver(*item) for item in outgoing))
             return len(rows)
 
-    # ---- one person's due notices ------------------------------------------------------------
+    # ---- composing and delivering -----------------------------------------------------------
 
-    async def _deliver(self, person_id: int, rows: list[OutboxMessage]) -> None:
+    async def _compose(self, by_person: dict[int, list[OutboxMessage]], now: datetime
+                       ) -> list[tuple[int, int, list[tuple[OutboxMessage, Rendered]]]]:
+        """(person id, chat id, rendered rows) per person; skips and quiet-hour deferrals recorded."""
+        outgoing = []
+        skipped: list[int] = []
+        deferred: list[int] = []
+        async with self.sessionmaker() as session, session.begin():
+            for person_id, rows in by_person.items():
+                person = await session.get(Person, person_id)
+                if person is None or person.telegram_id is None:
+                    skipped += outbox.ids(rows)
+                    continue
+                rendered: list[tuple[OutboxMessage, Rendered]] = []
+                with self.i18n.use_locale(person.locale or self.i18n.default_locale):
+                    for row in rows:
+                        payload = outbox.payload(row)
+                        if payload.get("family") and self._quiet(now):
+                            deferred.append(row.id)
+                            continue
+                        render = RENDERERS.get(row.kind)
+                        ctx = RenderContext(session, self.config, self.settings, person, row)
+                        result = await render(ctx, payload) if render else None
+                        if result is None:
+                            skipped.append(row.id)
+                        else:
+                            rendered.append((row, result))
+                if rendered:
+                    outgoing.append((person_id, person.telegram_id, rendered))
+            await outbox.mark_skipped(session, skipped)
+            if deferred:
+                await outbox.defer(session, deferred, self._morning(now))
+        return outgoing
+
+    async def _deliver(self, person_id: int, chat_id: int, rendered: list[tuple[OutboxMessage, Rendered]]) -> None:
+        """Send one person's notices, merged; stop at the first failure (the rest keeps its order)."""
         async with self._sem:
             try:
-                await self._deliver_unsafe(person_id, rows)
+                pending = list(rendered)
+                for message, count in merge([r for _, r in rendered]):
+                    batch, pending = pending[:count], pending[count:]
+                    if not await self._send(chat_id, person_id, message, [row for row, _ in batch]):
+                        if pending:
+                            await self._retry([row.id for row, _ in pending], timedelta(0), "held")
+                        return
             except Exception:
                 # Leave the rows claimed: the lease runs out and they are tried again.
-                log.exception("delivery failed person_id=%s rows=%s", person_id, len(rows))
-
-    async def _deliver_unsafe(self, person_id: int, rows: list[OutboxMessage]) -> None:
-        now = self.clock.now()
-        async with self.sessionmaker() as session, session.begin():
-            person = await session.get(Person, person_id)
-            if person is None or person.telegram_id is None:
-                await outbox.mark_skipped(session, outbox.ids(rows))
-                return
-            quiet = [r for r in rows if outbox.payload(r).get("family") and self._quiet(now)]
-            if quiet:
-                await outbox.defer(session, outbox.ids(quiet), self._morning(now))
-            rows = [r for r in rows if r not in quiet]
-            rendered: list[tuple[OutboxMessage, Rendered]] = []
-            skipped: list[int] = []
-            with self.i18n.use_locale(person.locale or self.i18n.default_locale):
-                for row in rows:
-                    render = RENDERERS.get(row.kind)
-                    ctx = RenderContext(session, self.config, self.settings, person, row)
-                    result = await render(ctx, outbox.payload(row)) if render else None
-                    if result is None:
-                        skipped.append(row.id)
-                    else:
-                        rendered.append((row, result))
-            await outbox.mark_skipped(session, skipped)
-            chat_id = person.telegram_id
-        if not rendered:
-            return
-        # Merge what is due together; each merged message carries the rows it contains.
-        pending = list(rendered)
-        for message, count in merge([r for _, r in rendered]):
-            batch, pending = pending[:count], pending[count:]
-            ok = await self._send(chat_id, person_id, message, [row for row, _ in batch])
-            if not ok:
-                # The rest waits for the next round, in order.
-                async with self.sessionmaker() as session, session.begin():
-                    await outbox.retry_at(session, [row.id for row, _ in pending], now, "held")
-                return
+                log.exception("delivery failed person_id=%s rows=%s", person_id, len(rendered))
 
     def _quiet(self, now: datetime) -> bool:
         s = self.settings

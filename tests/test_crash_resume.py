@@ -12,18 +12,21 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.admin import add_staff
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.playbook import link_token
-from storage.db import make_engine, make_sessionmaker
-from storage.models import Dialog, InputEntry
+from storage import outbox
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import Dialog, InputEntry, OutboxMessage, Participant, Person
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,3 +167,68 @@ async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulato
     assert entry.worries == "Første del af min bekymring.\n\nAnden del, som jeg kom i tanke om."
     assert entry.works is None
     assert await bot_process.stop() == 0  # SIGTERM: a clean shutdown
+
+
+async def _wait_db(settings: Settings, query, expected, within: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Wait until a database query gives `expected` (another process writes it)."""
+    engine = make_engine(settings.database_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    try:
+        while True:
+            async with make_sessionmaker(engine)() as s:
+                got = await s.scalar(query)
+            if got == expected or loop.time() > deadline:
+                assert got == expected, f"database says {got}, expected {expected}"
+                return
+            await asyncio.sleep(0.05)  # polling another process's commits, bounded by the deadline
+    finally:
+        await engine.dispose()
+
+
+async def test_sigkill_in_a_burst_of_500_notices_loses_none_and_repeats_none(
+        emu: BotAPIEmulator, settings: Settings, bot_process: BotProcess) -> None:
+    n = 500
+    engine = make_engine(settings.database_url)
+    await upgrade(engine)
+    now = datetime.now(UTC)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        coord = Person(telegram_id=1, name="Camilla", staff_role="coordinator", created_at=now)
+        s.add(coord)
+        await s.flush()
+        dialog = Dialog(coordinator_id=coord.id, child_name="Emma", age_group="barn", purpose="Trivsel",
+                        state="active", created_at=now, purpose_updated_at=now)
+        s.add(dialog)
+        await s.flush()
+        people = [Person(telegram_id=20_000 + i, name=f"P{i}", locale="da", created_at=now) for i in range(n)]
+        s.add_all(people)
+        await s.flush()
+        seats = [Participant(dialog_id=dialog.id, person_id=p.id, name=p.name, role="professional",
+                             joined_at=now, created_at=now) for p in people]
+        s.add_all(seats)
+        await s.flush()
+        for seat in seats:
+            await outbox.enqueue(s, key=f"open:{dialog.id}:{seat.id}", person_id=seat.person_id,
+                                 kind="dialog_open", due_at=now, now=now, dialog_id=dialog.id,
+                                 payload={"dialog_id": dialog.id})
+    await engine.dispose()
+    for i in range(n):
+        emu.phone(20_000 + i, f"P{i}").open_chat()
+
+    bot_process.env.update(SEND_RATE="200", SEND_CHAT_INTERVAL="0", SEND_CONCURRENCY="8",
+                           OUTBOX_LEASE_SECONDS="3")
+    hold = emu.hold("sendMessage", after=200)
+    bot_process.start()
+    await asyncio.wait_for(hold.reached.wait(), 60)
+    # Everything Telegram accepted is recorded as sent; the next sends are on the wire.
+    sent_count = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
+    await _wait_db(settings, sent_count, 200)
+    bot_process.kill()
+    hold.release(drop=True)  # the dead process's requests in flight never reached anyone
+
+    bot_process.start()  # the dead process's claims come back when their lease runs out
+    await emu.wait_until(lambda: len({r.chat_id for r in emu.sent}) == n, timeout=90)
+    await _wait_db(settings, sent_count, n)
+    per_chat = Counter(r.chat_id for r in emu.sent if r.method == "sendMessage")
+    assert len(per_chat) == n  # none lost
+    assert max(per_chat.values()) == 1  # none twice

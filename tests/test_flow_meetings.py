@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from handlers import texts
 from handlers.meetings import MeetingCb, RsvpCb
 from rules.dialog_config import load_dialog_config
 from storage.models import DialogRound, InputEntry, Meeting, MeetingResponse, OutboxMessage
@@ -22,6 +23,7 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     Family,
     entries,
     fresh_routers,
+    in_danish,
     last_bot,
     new_bot,
     open_family,
@@ -96,8 +98,7 @@ async def test_a_bad_time_gets_a_clear_danish_answer_and_nothing_is_stored(fam, 
     mark = coord.phone.mark()
     await coord.phone.send_photo()
     await cast.settle()
-    assert [m.text for m in new_bot(coord, mark)] == [
-        "Jeg kan kun læse tekst her. Skriv dit svar som en besked."]
+    assert [m.text for m in new_bot(coord, mark)] == [in_danish(samspil, texts.text_expected)]
     # The person stays at the step; nothing was stored.
     assert await snapshot(samspil) == before
     assert await fsm(samspil, coord) == state_before
@@ -111,8 +112,8 @@ async def test_each_accepted_form_is_read_and_the_invitation_goes_to_everyone_jo
     assert place_q.text == ("Dialogmøde – dialogen om Emma (trin 2 af 2)\n\n"
                             "Hvor skal mødet være? Skriv stedet, eller indsæt linket til videomødet.")
     # A place that is too long, or holds a CPR number, is refused; the step stays.
-    assert (await cast.say(coord, "x" * 301)).text.startswith("Det er for langt: højst 300 tegn")
-    assert "CPR-nummer" in (await cast.say(coord, "Hos familien, Emma 120315-1234")).text
+    assert (await cast.say(coord, "x" * 301)).text == in_danish(samspil, texts.too_long, 300)
+    assert (await cast.say(coord, "Hos familien, Emma 120315-1234")).text == in_danish(samspil, texts.cpr_refused)
     summary = await cast.say(coord, "https://video.faxe.dk/moede/emma")
     assert summary.text == (
         "Tjek mødet – dialogen om Emma\n\n"

@@ -81,17 +81,19 @@ async def test_sprog_changes_the_language_and_it_is_remembered(cast: Cast, samsp
 
 
 async def test_command_menus_per_language_and_role(cast: Cast, samspil: App, emu: BotAPIEmulator) -> None:
+    # (Later issues add commands: these must be there, the coordinator's must not.)
     default_da = menu(emu)
-    assert list(default_da) == PARTICIPANT_COMMANDS
+    assert set(PARTICIPANT_COMMANDS) <= set(default_da)
+    assert not set(COORDINATOR_COMMANDS) & set(default_da)
     assert default_da["start"] == "Start og overblik" and default_da["hjaelp"] == "Hvad kan jeg her?"
     default_en = menu(emu, language_code="en")
-    assert list(default_en) == PARTICIPANT_COMMANDS
+    assert list(default_en) == list(default_da)
     assert default_en["start"] == "Start and overview" and default_en["hjaelp"] == "What can I do here?"
 
     coord = await new_coordinator(cast)
     chat = {"type": "chat", "chat_id": coord.phone.user_id}
     mine = menu(emu, chat)
-    assert list(mine) == PARTICIPANT_COMMANDS + COORDINATOR_COMMANDS
+    assert set(mine) == set(default_da) | set(COORDINATOR_COMMANDS)
     assert (mine["ny"], mine["inviter"], mine["dialoger"]) == (
         "Opret en ny dialog", "Inviter en deltager", "Dine dialoger")
 

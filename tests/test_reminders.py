@@ -1,0 +1,285 @@
+"""Reminders of issue #4, timed with the fake clock: before the meeting, tasks, the overdue digest.
+
+The meeting is on Thursday 3 December 2026 at 14:00 (Copenhagen); reminders go out
+at REMINDER_HOUR local time, 3 and 1 days before. Task reminders come 2 days before
+the end date and on it, only once the plan is agreed. Family members' notices wait
+for the morning; a professional's do not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator
+from storage.models import Dialog, OutboxMessage, Task
+from storage.plan import overdue_query
+from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
+    Family,
+    fresh_routers,
+    last_bot,
+    open_family,
+    participant_id,
+)
+
+WHEN_DA = "torsdag den 3. december 2026 kl. 14.00"
+HUSK = "Husk at give dit input og din skalering inden mødet"
+
+
+def utc(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+async def fam(cast, samspil):
+    return await open_family(cast, samspil)
+
+
+def texts_with(who, fragment: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.text for m in who.phone.bot_messages if fragment in m.text]
+
+
+async def at(cast, clock, when: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Move the clock, send what is due, wait until the bot is idle."""
+    clock.set(when)
+    await cast.scheduler.drain()
+    await cast.settle()
+
+
+async def rows(fam: Family, kind: str) -> list[OutboxMessage]:
+    async with fam.app.sessionmaker() as s:
+        return list(await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
+
+
+async def give_everything(fam: Family, who, score: int = 5) -> None:  # type: ignore[no-untyped-def]
+    await fam.cast.write_input(who, "Familieforhold", worries="Emma er stille.", works=None, next_steps=None)
+    await fam.cast.share_input(who)
+    await fam.cast.scale(who, score)
+
+
+# ---- before the meeting ------------------------------------------------------------------------
+
+
+async def test_input_reminders_go_to_those_missing_at_the_right_time_and_stop_when_given(fam, cast, clock):
+    mom, dad, teacher = fam.mom, fam.dad, fam.teacher
+    await give_everything(fam, teacher)
+    await cast.write_input(mom, "Familieforhold", worries="Emma sover dårligt.", works=None, next_steps=None)
+    await cast.share_input(mom)  # but no score yet
+    await cast.schedule_meeting(fam.coord, "3/12 kl. 14", "Skolen")
+    assert len(await rows(fam, "meeting_input_reminder")) == 6  # 2 times x 3 participants, decided when due
+
+    await at(cast, clock, utc(30, 7, 59, month=11))  # Monday 30 Nov, 08:59
+    assert all(texts_with(w, HUSK) == [] for w in (mom, dad, teacher))
+    await at(cast, clock, utc(30, 8, 0, month=11))  # 09:00, three days before
+    assert texts_with(teacher, HUSK) == []  # she has given both
+    [mom_reminder] = texts_with(mom, HUSK)
+    assert mom_reminder == (f"⏰ {HUSK}\n\nDialogmødet om Emma er {WHEN_DA}. "
+                            "Du har endnu ikke placeret situationen på linealen.")
+    assert last_bot(mom).buttons == [["📏 Skalér på linealen"]]
+    [dad_reminder] = texts_with(dad, HUSK)
+    assert dad_reminder.endswith("Du har endnu ikke delt dit input eller placeret situationen på linealen.")
+    assert last_bot(dad).buttons == [["✍️ Skriv dit input"], ["📏 Skalér på linealen"]]
+
+    # The button leads straight to the ruler of this dialog.
+    ruler = await cast.tap(mom, "📏 Place it on the ruler")
+    assert ruler.text.startswith("Børnelinealen – dialogen om Emma")
+    await cast.tap_text(mom, "6")
+    await cast.tap_text(mom, "✅ Ja, gem 6")
+    # The dad gives both the next day: neither gets the second reminder.
+    clock.set(utc(1, 15))
+    await give_everything(fam, dad)
+    await at(cast, clock, utc(2, 8))  # Wednesday 2 Dec, 09:00, one day before
+    assert len(texts_with(mom, HUSK)) == 1 and len(texts_with(dad, HUSK)) == 1
+    statuses = sorted(r.status for r in await rows(fam, "meeting_input_reminder"))
+    assert statuses == ["sent", "sent", "skipped", "skipped", "skipped", "skipped"]
+
+
+async def test_the_day_before_only_those_coming_are_reminded_of_the_meeting(fam, cast, clock):
+    mom, dad, teacher = fam.mom, fam.dad, fam.teacher
+    for who in (mom, dad, teacher):
+        await give_everything(fam, who)
+    await cast.schedule_meeting(fam.coord, "3/12 kl. 14", "Skolen, mødelokale 2")
+    await cast.rsvp(mom, coming=True)
+    await cast.rsvp(dad, coming=True)
+    await cast.rsvp(dad, coming=False)  # changed his mind
+    # teacher does not answer
+    await at(cast, clock, utc(2, 7, 59))
+    assert texts_with(mom, "Husk: dialogmøde i morgen") == []
+    await at(cast, clock, utc(2, 8))  # 09:00 the day before
+    assert texts_with(mom, "Husk: dialogmøde i morgen") == [
+        f"📅 Husk: dialogmøde i morgen – dialogen om Emma\n\n🗓 {WHEN_DA}\n📍 Skolen, mødelokale 2\n\nVi ses."]
+    assert texts_with(dad, "dialogmøde i morgen") == []
+    assert texts_with(teacher, "dialogmøde i morgen") == []
+    assert all(texts_with(w, HUSK) == [] for w in (mom, dad, teacher))  # all gave input and scores
+
+
+class TestQuietHours:
+    """A reminder due at 21:00 waits until 08:00 for a parent; a professional gets it at once."""
+
+    @pytest.fixture
+    def settings(self, emu: BotAPIEmulator, db_path: Path) -> Settings:
+        return Settings(
+            _env_file=None, bot_token=emu.token, bot_api_url=emu.base_url,
+            database_url=f"sqlite+aiosqlite:///{db_path}", municipality_name="Faxe Kommune",
+            send_chat_interval=0, reminder_hour=21, meeting_reminder_days=[3],
+            quiet_hours_start=time(20, 0), quiet_hours_end=time(8, 0))
+
+    async def test_a_parents_evening_reminder_arrives_in_the_morning(self, fam, cast, clock):
+        mom, teacher = fam.mom, fam.teacher
+        await cast.schedule_meeting(fam.coord, "3/12 kl. 14", "Skolen")
+        await at(cast, clock, utc(30, 20, 0, month=11))  # Monday 30 Nov, 21:00
+        assert len(texts_with(teacher, HUSK)) == 1
+        assert texts_with(mom, HUSK) == []
+        await at(cast, clock, utc(1, 6, 59))  # Tuesday 07:59
+        assert texts_with(mom, HUSK) == []
+        await at(cast, clock, utc(1, 7, 0))  # 08:00
+        assert len(texts_with(mom, HUSK)) == 1
+        assert len(texts_with(fam.dad, HUSK)) == 1
+
+
+# ---- tasks -------------------------------------------------------------------------------------------
+
+
+async def plan_with_two_tasks(fam: Family) -> None:
+    """Hanne: ends Friday 4 December; Lars: ends Friday 18 December."""
+    cast, coord = fam.cast, fam.coord
+    await cast.add_goal(coord, "Fritidsforhold og venskaber", "Emmas venskaber skal styrkes.")
+    await cast.add_task(coord, "Gruppearbejde med vennerne.", "Hanne (Klasselærer)", "1/12", "4/12")
+    await cast.add_task(coord, "Fælles spisning med vennerne.", "Lars (Far)", "1/12", "18/12")
+
+
+async def agree(fam: Family) -> None:
+    await fam.cast.send_plan(fam.coord)
+    await fam.cast.accept_plan(fam.mom)
+    await fam.cast.accept_plan(fam.dad)
+
+
+TASK_TODAY = "Din opgave skal være færdig i dag"
+TASK_SOON = "Påmindelse: din opgave skal være færdig"
+
+
+async def test_task_reminders_wait_for_the_plan_to_be_agreed_then_come_on_time(fam, cast, clock):
+    coord, dad, teacher = fam.coord, fam.dad, fam.teacher
+    await plan_with_two_tasks(fam)
+    # Not agreed: the days pass and nobody is reminded; no reminder is even written.
+    await at(cast, clock, utc(2, 8))  # Wednesday 2 Dec, 09:00: two days before Hanne's end date
+    assert texts_with(teacher, "opgave skal være færdig") == []
+    assert await rows(fam, "task_reminder") == []
+
+    clock.set(utc(2, 9))
+    await agree(fam)
+    keys = sorted(r.key for r in await rows(fam, "task_reminder"))
+    assert len(keys) == 3  # Hanne's 2-day reminder time has passed; her end-date one and both of Lars'
+    await at(cast, clock, utc(4, 7, 59))
+    assert texts_with(teacher, "opgave skal være færdig") == []
+    await at(cast, clock, utc(4, 8))  # Friday 4 Dec, 09:00
+    assert texts_with(teacher, TASK_TODAY) == [
+        f"⏰ {TASK_TODAY} – dialogen om Emma\n\nGruppearbejde med vennerne.\nPeriode: 1. dec. → 4. dec.\n\n"
+        "Hvordan går det?"]
+    assert last_bot(teacher).buttons == [["✅ Udført", "🆘 Brug for hjælp"]]
+
+    await at(cast, clock, utc(16, 8))  # Wednesday 16 Dec, 09:00: two days before Lars' end date
+    assert texts_with(dad, TASK_SOON) == [
+        f"⏰ {TASK_SOON} fredag den 18. december 2026 – dialogen om Emma\n\nFælles spisning med vennerne.\n"
+        "Periode: 1. dec. → 18. dec.\n\nHvordan går det?"]
+    reply = await cast.task_help(dad)
+    assert reply.text == ("Tovholderen har fået besked om, at du har brug for hjælp med opgaven, "
+                          "og kontakter dig.")
+    assert texts_with(coord, "har brug for hjælp") == [
+        "🆘 Lars (Far) har brug for hjælp med en opgave (dialogen om Emma):\nFælles spisning med vennerne.\n"
+        "Periode: 1. dec. → 18. dec.\n\nTag gerne kontakt snart."]
+    await at(cast, clock, utc(18, 8))  # the end date: still reminded (help is not done)
+    assert len(texts_with(dad, TASK_TODAY)) == 1
+    reply = await cast.task_done(dad)
+    assert reply.text == "Tak! Opgaven er markeret som udført, og tovholderen får besked."
+    assert texts_with(coord, "har markeret en opgave som udført") == [
+        "✅ Lars (Far) har markeret en opgave som udført (dialogen om Emma):\nFælles spisning med vennerne."]
+    assert texts_with(coord, "opfølgende dialogmøde") == []  # Hanne's task is still open
+
+    # Hanne answers her reminder late: now every task is done, and the coordinator hears it once.
+    await cast.tap(teacher, "✅ Done")
+    assert texts_with(coord, "opfølgende dialogmøde") == [
+        "🎉 Alle opgaver i planen for dialogen om Emma er udført. Det er tid til et opfølgende dialogmøde: "
+        "planlæg det med /moede."]
+    await cast.tap(teacher, "✅ Done")
+    assert teacher.phone.last_answer.text == "Opgaven er allerede markeret som udført."
+    assert len(texts_with(coord, "opfølgende dialogmøde")) == 1
+    async with fam.app.sessionmaker() as s:
+        assert [t.status for t in await s.scalars(select(Task).order_by(Task.id))] == ["done", "done"]
+
+
+async def test_a_changed_plan_stops_reminders_until_agreed_again_then_each_comes_once(fam, cast, clock):
+    coord, teacher = fam.coord, fam.teacher
+    await plan_with_two_tasks(fam)
+    await agree(fam)
+    # The coordinator changes Lars' task: the plan is a proposal again.
+    await cast.say(coord, "/plan")
+    await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber: Emmas venskaber skal s…")
+    await cast.tap(coord, "✏️ Task 2")
+    await cast.tap(coord, "✏️ Change the task")
+    changed = await cast.say(coord, "Fælles spisning i weekenden.")
+    assert "Planen er ændret, siden den blev godkendt, så den skal godkendes igen" in \
+        "\n".join(texts_with(coord, "✓ Gemt. Planen er nu version 4."))
+    assert changed.text.startswith("Opgave (Fritidsforhold og venskaber)")
+    assert {r.status for r in await rows(fam, "task_reminder")} == {"cancelled"}
+    await at(cast, clock, utc(4, 8))  # Hanne's end date passes without a reminder
+    assert texts_with(teacher, "opgave skal være færdig") == []
+
+    await agree(fam)  # Friday 4 Dec 09:00: agreed again (version 4)
+    await at(cast, clock, utc(16, 8))
+    await at(cast, clock, utc(18, 8))
+    assert len(texts_with(fam.dad, TASK_SOON)) == 1 and len(texts_with(fam.dad, TASK_TODAY)) == 1
+    assert "Fælles spisning i weekenden." in texts_with(fam.dad, TASK_TODAY)[0]
+    assert texts_with(teacher, "opgave skal være færdig") == []  # her end date was before the new agreement
+
+
+async def test_overdue_tasks_reach_the_coordinator_once_in_a_daily_digest(fam, cast, clock):
+    coord = fam.coord
+    await plan_with_two_tasks(fam)
+    await agree(fam)
+    await at(cast, clock, utc(5, 7, 59))  # Saturday 5 Dec, 08:59: Hanne's task ended yesterday
+    assert texts_with(coord, "Opgaver over tid") == []
+    await at(cast, clock, utc(5, 8))  # 09:00
+    assert texts_with(coord, "Opgaver over tid") == [
+        "⏰ Opgaver over tid\n\nDisse opgaver er ikke markeret som udført:\n\n"
+        "Dialogen om Emma\n• Gruppearbejde med vennerne. – Hanne (Klasselærer), frist 4. dec."]
+    for day in (6, 7, 18):
+        await at(cast, clock, utc(day, 8))
+    assert len(texts_with(coord, "Opgaver over tid")) == 1  # the same task is not named twice
+
+    await at(cast, clock, utc(19, 8))  # Lars' task ended yesterday: a new digest names only his
+    digests = texts_with(coord, "Opgaver over tid")
+    assert len(digests) == 2
+    assert "Fælles spisning med vennerne. – Lars (Far), frist 18. dec." in digests[1]
+    assert "Gruppearbejde" not in digests[1]
+    assert [r.key for r in await rows(fam, "overdue_digest")] == [
+        f"overdue:{(await coordinator_person(fam))}:2026-12-05", f"overdue:{(await coordinator_person(fam))}:2026-12-19"]
+    await at(cast, clock, utc(20, 8))
+    assert len(texts_with(coord, "Opgaver over tid")) == 2
+
+
+async def coordinator_person(fam: Family) -> int:
+    async with fam.app.sessionmaker() as s:
+        return (await s.get(Dialog, fam.dialog_id)).coordinator_id
+
+
+async def test_a_task_in_a_plan_that_is_not_agreed_is_never_overdue(fam, cast, clock):
+    await plan_with_two_tasks(fam)
+    await at(cast, clock, utc(5, 8))
+    await at(cast, clock, utc(19, 8))
+    assert texts_with(fam.coord, "Opgaver over tid") == []
+    assert await rows(fam, "overdue_digest") == []
+
+
+async def test_the_overdue_scan_walks_the_task_index(samspil):
+    from datetime import date
+
+    query = overdue_query(date(2026, 12, 5), date(2026, 10, 6))
+    async with samspil.sessionmaker() as s:
+        compiled = query.compile(s.bind, compile_kwargs={"literal_binds": True})
+        plan = (await s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
+    assert any("ix_task_open_end" in str(row) for row in plan), plan
