@@ -767,7 +767,6 @@ class _Fault:
         return _APIError(self.status, description)
 
 
-@dataclass
 class Hold:
     """Requests held on the wire by :meth:`BotAPIEmulator.hold`."""
 
@@ -786,6 +785,7 @@ class Hold:
         self.released.set()
 
 
+@dataclass
 class _Query:
     chat_id: int
     answered: bool = False
