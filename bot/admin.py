@@ -43,7 +43,7 @@ async def add_staff(settings: Settings, *, role: str, name: str, title: str | No
         raise ConfigError(f"--title: give a title of 1-{NAME_LIMIT} characters")
     username = await bot_username(settings)
     clock = clock or Clock()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     try:
         await upgrade(engine)
         async with make_sessionmaker(engine)() as session, session.begin():

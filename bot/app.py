@@ -74,7 +74,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     """Everything the bot needs, ready to poll. Upgrades the database first."""
     clock = clock or Clock()
     dialog_config = load_dialog_config(settings.dialog_config)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     if migrate:
         await upgrade(engine)
     sessionmaker = make_sessionmaker(engine)

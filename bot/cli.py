@@ -93,7 +93,7 @@ async def _run(settings: Settings) -> None:
 async def _migrate(settings: Settings) -> None:
     from storage.db import make_engine, upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     await upgrade(engine)
     await engine.dispose()
     print("Database is up to date.")

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     bot_api_url: str = Field(default=TELEGRAM_API_URL, description="base URL of the Bot API server")
     bot_username: str | None = Field(default=None, description="bot username for links; asked from getMe when unset")
     database_url: str = "sqlite+aiosqlite:///./samspil.db"
+    # PostgreSQL only: keep Samspil's tables in this schema (e.g. one per municipality).
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
     default_locale: str = "da"
     timezone: str = "Europe/Copenhagen"
@@ -53,6 +55,11 @@ class Settings(BaseSettings):
     meeting_reminder_days: list[int] = [3, 1]
     task_reminder_days: list[int] = [2, 0]
     reminder_hour: int = Field(default=9, ge=0, le=23)
+
+    @field_validator("database_schema", "redis_url", "bot_username", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if v == "" else v
 
     @field_validator("bot_token")
     @classmethod

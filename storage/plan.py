@@ -60,6 +60,7 @@ async def add_goal(session: AsyncSession, dialog: Dialog, area: str, text: str, 
     session.add(goal)
     bump(dialog)
     await session.flush()
+    await session.refresh(goal, ["tasks"])  # an async session cannot load it lazily later
     return goal
 
 

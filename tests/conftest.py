@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, build_app, run_polling
 from bot.clock import FakeClock
@@ -30,18 +36,60 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
+POSTGRES_URL = os.environ.get("SAMSPIL_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("SAMSPIL_TEST_REDIS_URL")
+
+
+@dataclass
+class Database:
+    kind: str  # "sqlite" | "postgres"
+    url: str
+    schema: str | None = None
+    redis_url: str | None = None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Every test that uses the bot runs on SQLite, and on PostgreSQL with Redis for the
+    conversation state when SAMSPIL_TEST_POSTGRES_URL (and SAMSPIL_TEST_REDIS_URL) are set."""
+    if request.param == "sqlite":
+        yield Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'samspil.db'}")
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL variant: set SAMSPIL_TEST_POSTGRES_URL to run it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(POSTGRES_URL)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    if REDIS_URL:
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+        await redis.aclose()
+    try:
+        yield Database("postgres", POSTGRES_URL, schema, REDIS_URL)
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
+def db_path(database: Database, tmp_path: Path) -> Path:
+    """The SQLite file itself, for tests that look at the bytes on disk."""
+    if database.kind != "sqlite":
+        pytest.skip("looks at the SQLite file itself")
     return tmp_path / "samspil.db"
 
 
 @pytest.fixture
-def settings(emu: BotAPIEmulator, db_path: Path) -> Settings:
+def settings(emu: BotAPIEmulator, database: Database) -> Settings:
     return Settings(
         _env_file=None,
         bot_token=emu.token,
         bot_api_url=emu.base_url,
-        database_url=f"sqlite+aiosqlite:///{db_path}",
+        database_url=database.url,
+        database_schema=database.schema,
+        redis_url=database.redis_url,
         municipality_name="Faxe Kommune",
         # Pacing per chat is tested on its own (tests/test_delivery.py); flows need no waits.
         send_chat_interval=0,

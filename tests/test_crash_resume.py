@@ -41,6 +41,8 @@ class BotProcess:
             "BOT_API_URL": settings.bot_api_url,
             "DATABASE_URL": settings.database_url,
             "LOG_LEVEL": "WARNING",
+            "DATABASE_SCHEMA": settings.database_schema or "",
+            "REDIS_URL": settings.redis_url or "",
             # Real time of day: no quiet hours, or an evening run would hold the notices.
             "QUIET_HOURS_START": "00:00",
             "QUIET_HOURS_END": "00:00",
@@ -84,7 +86,7 @@ async def bot_process(settings: Settings, tmp_path: Path) -> AsyncIterator[BotPr
 
 
 async def _db_dialogs(settings: Settings) -> list[Dialog]:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     try:
         async with make_sessionmaker(engine)() as s:
             return list(await s.scalars(select(Dialog)))
@@ -159,7 +161,7 @@ async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulato
 
     await _say(emu, mette, "Anden del, som jeg kom i tanke om.", "Gemt", wait=60)
     await emu.wait_idle(settle=0, timeout=30)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     async with make_sessionmaker(engine)() as s:
         [entry] = list(await s.scalars(select(InputEntry)))
     await engine.dispose()
@@ -171,7 +173,7 @@ async def test_sigkill_in_the_middle_of_a_box_keeps_the_draft(emu: BotAPIEmulato
 
 async def _wait_db(settings: Settings, query, expected, within: float = 30) -> None:  # type: ignore[no-untyped-def]
     """Wait until a database query gives `expected` (another process writes it)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     try:
@@ -189,7 +191,7 @@ async def _wait_db(settings: Settings, query, expected, within: float = 30) -> N
 async def test_sigkill_in_a_burst_of_500_notices_loses_none_and_repeats_none(
         emu: BotAPIEmulator, settings: Settings, bot_process: BotProcess) -> None:
     n = 500
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     await upgrade(engine)
     now = datetime.now(UTC)
     async with make_sessionmaker(engine)() as s, s.begin():

@@ -132,7 +132,7 @@ async def test_everyone_reads_the_plan_grouped_by_area_as_in_the_handbook(fam, c
     assert coord_view.text == view.text
     assert coord_view.buttons == [
         ["🎯 Udvikling og adfærd: Emmas evner til selv at…"],
-        ["🎯 Fritidsforhold og venskaber: Emmas venskaber…"],
+        ["🎯 Fritidsforhold og venskaber"],
         ["➕ Nyt mål"], ["📨 Send planen til godkendelse"]]
 
 
@@ -140,7 +140,7 @@ async def test_goals_and_tasks_are_edited_and_removed_each_change_a_new_version(
     coord = fam.coord
     await build_plan(fam)
     await cast.say(coord, "/plan")
-    await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber: Emmas venskaber…")
+    await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber")
 
     # The goal's text.
     await cast.tap(coord, "✏️ Change the goal")
@@ -251,7 +251,7 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     # The coordinator changes the plan: a new version; the old buttons no longer count.
     old_review = [m for m in mom.phone.bot_messages if "til godkendelse" in m.text][-1]
     await cast.say(coord, "/plan")
-    await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber: Emmas venskaber…")
+    await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber")
     await cast.tap(coord, "✏️ Task 2")
     await cast.tap(coord, "🗓 Change the period")
     await cast.say(coord, "5/12")
