@@ -89,7 +89,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
                                 jobs=all_jobs())
 
     # Order: the session middleware loads the sender's Person, which i18n reads.
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)
     dp.include_routers(*all_routers())
     dp.workflow_data.update(

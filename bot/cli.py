@@ -22,7 +22,9 @@ from rules.dialog_config import ConfigError as DialogConfigError
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="samspil", description="Samspil – Familiedialog in Telegram")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot with long polling against BOT_API_URL")
+    run = sub.add_parser("run", help="run the bot: long polling, or a webhook server with --webhook")
+    run.add_argument("--webhook", action="store_true",
+                     help="serve WEBHOOK_URL's path on WEBHOOK_HOST:WEBHOOK_PORT (also when WEBHOOK_URL is set)")
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
     demo = sub.add_parser("demo", help="play a whole dialog against the local emulator")
     demo.add_argument("--out", default=None, help="folder for the demo's files (default: a temp folder)")
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
         _logging(settings)
         if args.command == "run":
-            asyncio.run(_run(settings))
+            asyncio.run(_run(settings, webhook=args.webhook or bool(settings.webhook_url)))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
         elif args.command == "admin":

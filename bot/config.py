@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     municipality_name: str = Field(default="Kommunen", max_length=120)
     dialog_config: Path | None = Field(default=None, description="TOML file with input areas and rulers")
     log_level: str = "INFO"
+    # Webhook mode (`samspil run --webhook`, or WEBHOOK_URL set): the public URL Telegram
+    # posts to, the secret it sends along, and where this process listens.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
     # Quiet hours for family members: nothing is sent between these local times.
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
@@ -56,7 +62,8 @@ class Settings(BaseSettings):
     task_reminder_days: list[int] = [2, 0]
     reminder_hour: int = Field(default=9, ge=0, le=23)
 
-    @field_validator("database_schema", "redis_url", "bot_username", mode="before")
+    @field_validator("database_schema", "redis_url", "bot_username", "webhook_url", "webhook_secret",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, v: object) -> object:
         return None if v == "" else v
@@ -66,6 +73,13 @@ class Settings(BaseSettings):
     def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not _TOKEN_RE.match(v.get_secret_value()):
             raise ValueError("does not look like a bot token (digits:letters)")
+        return v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
         return v
 
     @field_validator("bot_api_url")

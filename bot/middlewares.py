@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.notices import Notices
 from storage.fsm import current_session
-from storage.queries import person_by_telegram_id
+from storage.queries import first_delivery, person_by_telegram_id
+
+log = logging.getLogger("samspil.updates")
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -19,11 +23,14 @@ class DbSessionMiddleware(BaseMiddleware):
 
     The FSM storage writes through the same session (see storage/fsm.py), so the
     next step of a conversation and the answer that led to it cannot drift apart.
+    The update's id is recorded in the same transaction: an update delivered again
+    (a crash before it was confirmed, a webhook retry) has its effect once.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], notices: Notices) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], notices: Notices, clock: Clock) -> None:
         self.sessionmaker = sessionmaker
         self.notices = notices
+        self.clock = clock
 
     async def __call__(
         self,
@@ -43,6 +50,9 @@ class DbSessionMiddleware(BaseMiddleware):
         self, session: AsyncSession, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject, data: dict[str, Any],
     ) -> Any:
+        if isinstance(event, Update) and not await first_delivery(session, event.update_id, self.clock.now()):
+            log.info("update already handled update_id=%s", event.update_id)
+            return None
         token = current_session.set(session)
         try:
             user = data.get("event_from_user")

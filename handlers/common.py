@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -17,6 +19,8 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -28,6 +32,10 @@ from storage import queries as q
 from storage.models import Person
 
 log = logging.getLogger("samspil.errors")
+
+# Failures of the services around us, worth a redelivery rather than an apology.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, ConnectionError, TimeoutError, RedisConnectionError)
 
 router = Router(name="common")
 
@@ -113,19 +121,27 @@ async def unknown_media(message: Message) -> None:
 
 
 @fallback.errors()
-async def unexpected_error(event: ErrorEvent, i18n: I18n) -> None:
+async def unexpected_error(event: ErrorEvent, i18n: I18n) -> object:
     """Something broke while handling an update: its transaction was rolled back.
 
-    The person is told plainly and can try again; the log holds only the error type.
+    When the database or Redis could not be reached, the update is given back
+    unhandled: a webhook then answers 500 and Telegram delivers it again. Anything
+    else is a fault of ours: the person is told plainly and can try again. The log
+    holds the error type and where it happened, never its message (it may quote
+    what the person wrote).
     """
-    log.error("update failed update_id=%s error=%s", event.update.update_id,
-              type(event.exception).__name__, exc_info=event.exception)
+    exc = event.exception
+    where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).replace("\n", " | ")
+    log.error("update failed update_id=%s error=%s at=%s", event.update.update_id, type(exc).__name__, where)
+    if isinstance(exc, TRANSIENT):
+        return UNHANDLED
     target = event.update.message or (event.update.callback_query.message if event.update.callback_query else None)
     if target is None:
         return
     user = event.update.message.from_user if event.update.message else event.update.callback_query.from_user
     with i18n.use_locale(locale_for(user, None, i18n.default_locale)):
         await target.answer(_("Sorry, something went wrong on our side. Please try again in a moment."))
+    return None
 
 
 @fallback.callback_query()

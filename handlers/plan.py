@@ -162,6 +162,12 @@ async def plan_text(session: AsyncSession, dialog: Dialog, config: DialogConfig)
     return f"{head}\n{status_line(dialog)}\n\n{plan_body(goals, config)}"
 
 
+async def tasks_in_plan_order(session: AsyncSession, dialog_id: int, config: DialogConfig) -> list[Task]:
+    """The dialog's tasks as the plan shows them: by area, goal, then task."""
+    goals = pl.sort_goals(await pl.goals_of(session, dialog_id), [a.key for a in config.areas])
+    return [t for g in goals for t in g.tasks]
+
+
 async def _review_sent(session: AsyncSession, dialog: Dialog, participant_id: int) -> bool:
     """Whether the current version was sent to this consent giver (exact key on the unique index)."""
     key = f"plan:{dialog.id}:v{dialog.plan_version}:review:{participant_id}"
@@ -214,7 +220,7 @@ async def show_plan(message: Message, session: AsyncSession, p: Participant, con
         if mine is None or not mine.agrees:
             rows += review_keyboard(dialog).inline_keyboard
     if pl.is_accepted(dialog):
-        for task in await pl.tasks_of(session, dialog.id):
+        for task in await tasks_in_plan_order(session, dialog.id, config):
             if task.owner_id == p.id and task.status != pl.DONE:
                 rows.append([
                     InlineKeyboardButton(text=_("✅ Done: {what}").format(what=truncate(task.what, 30)),
@@ -929,7 +935,7 @@ async def _tasks_assigned(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await _dialog(ctx, payload["dialog_id"])
     if dialog is None or not pl.is_accepted(dialog) or dialog.plan_version != payload["version"]:
         return None
-    mine = [t for t in await pl.tasks_of(ctx.session, dialog.id)
+    mine = [t for t in await tasks_in_plan_order(ctx.session, dialog.id, ctx.config)
             if t.owner_id == payload["participant_id"] and t.status != pl.DONE]
     if not mine:
         return None

@@ -25,7 +25,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
     """An engine for SQLite (one file, WAL) or PostgreSQL (optionally in `schema`)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: an error message never quotes what a person wrote.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -39,7 +40,7 @@ def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
-                               connect_args=connect_args)
+                               connect_args=connect_args, hide_parameters=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

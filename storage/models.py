@@ -322,6 +322,16 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
 
 
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: written in the update's own transaction,
+    so a redelivered update (a crash before confirming, a webhook retry) has its effect once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class FsmRecord(Base):
     """aiogram FSM state and data per chat, so a conversation survives a crash."""
 
@@ -349,6 +359,7 @@ __all__ = [
     "MeetingResponse",
     "OutboxMessage",
     "PlanAnswer",
+    "ProcessedUpdate",
     "Task",
     "Invitation",
     "Participant",

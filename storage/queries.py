@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules import consent as consent_rules
@@ -25,6 +27,7 @@ from storage.models import (
     Invitation,
     Participant,
     Person,
+    ProcessedUpdate,
     Registration,
 )
 
@@ -209,3 +212,19 @@ async def record_consent(
             dialog.activated_at = now
     missing_ids = set(consent_rules.missing_consents(givers, latest))
     return ConsentOutcome(consent.id, before, after, [p for p in dialog.participants if p.id in missing_ids])
+
+
+# ---- updates handled once ----------------------------------------------------------------------
+
+
+async def first_delivery(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Record `update_id` in this transaction; False when it was handled before.
+
+    On PostgreSQL a second process handling the same update waits on the key until
+    the first commits (then sees it) or rolls back (then handles it itself).
+    """
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(ProcessedUpdate).values(update_id=update_id, processed_at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"]))
+    return bool(result.rowcount)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from handlers.plan import PlanAnswerCb, PlanCb, TaskCb
 from storage.models import Dialog, Goal, PlanAnswer, Task
-from tests.helpers import da, snapshot
+from tests.helpers import da
+from tests.helpers import snapshot as _snapshot
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     Family,
     fresh_routers,
@@ -39,6 +40,13 @@ TASK_DINNER = "Far tager initiativ til fælles spisning med de nærmeste venner.
 @pytest.fixture
 async def fam(cast, samspil):
     return await open_family(cast, samspil)
+
+
+async def snapshot(app) -> dict:  # type: ignore[no-untyped-def]
+    """Every business row, but the record of which updates were handled."""
+    rows = await _snapshot(app)
+    rows.pop("processed_update", None)
+    return rows
 
 
 async def dialog_row(fam: Family) -> Dialog:
@@ -131,8 +139,8 @@ async def test_everyone_reads_the_plan_grouped_by_area_as_in_the_handbook(fam, c
     coord_view = await cast.say(fam.coord, "/plan")
     assert coord_view.text == view.text
     assert coord_view.buttons == [
-        ["🎯 Udvikling og adfærd: Emmas evner til selv at…"],
-        ["🎯 Fritidsforhold og venskaber"],
+        ["🎯 Udvikling og adfærd: Emmas evner til selv at ar…"],
+        ["🎯 Fritidsforhold og venskaber: Emmas venskaber sk…"],
         ["➕ Nyt mål"], ["📨 Send planen til godkendelse"]]
 
 
@@ -155,7 +163,7 @@ async def test_goals_and_tasks_are_edited_and_removed_each_change_a_new_version(
     assert (await dialog_row(fam)).plan_version == 6
 
     # A task: what, who, period.
-    card = await cast.tap(coord, "✏️ Task 2")
+    card = await cast.tap_text(coord, "✏️ Opgave 2")
     assert card.text == (f"Opgave (Fritidsforhold og venskaber)\n{TASK_DINNER}\n\n"
                          "Hvem: Lars (Far)\nPeriode: 1. dec. → 18. dec.")
     assert card.buttons == [["✏️ Ret opgaven", "👤 Ret hvem"], ["🗓 Ret perioden", "🗑 Fjern opgaven"],
@@ -252,7 +260,7 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     old_review = [m for m in mom.phone.bot_messages if "til godkendelse" in m.text][-1]
     await cast.say(coord, "/plan")
     await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber")
-    await cast.tap(coord, "✏️ Task 2")
+    await cast.tap_text(coord, "✏️ Opgave 2")
     await cast.tap(coord, "🗓 Change the period")
     await cast.say(coord, "5/12")
     await cast.say(coord, "6/12")
@@ -265,9 +273,9 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     # Sent again; both agree: the plan is in force and the owners are told.
     await cast.send_plan(coord)
     await cast.accept_plan(mom)
-    reply = await cast.accept_plan(dad)
-    assert reply.text == ("Tak! Nu er alle enige om planen, og arbejdet kan gå i gang. "
-                          "Alle, der har en opgave, får besked.")
+    await cast.accept_plan(dad)
+    assert texts_with(dad, "Tak! Nu er alle enige") == [
+        "Tak! Nu er alle enige om planen, og arbejdet kan gå i gang. Alle, der har en opgave, får besked."]
     row = await dialog_row(fam)
     assert (row.plan_version, row.plan_accepted_version) == (6, 6)
     assert texts_with(teacher, "Planen for Emma er godkendt") == [

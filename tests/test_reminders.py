@@ -219,7 +219,7 @@ async def test_a_changed_plan_stops_reminders_until_agreed_again_then_each_comes
     # The coordinator changes Lars' task: the plan is a proposal again.
     await cast.say(coord, "/plan")
     await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber")
-    await cast.tap(coord, "✏️ Task 2")
+    await cast.tap_text(coord, "✏️ Opgave 2")
     await cast.tap(coord, "✏️ Change the task")
     changed = await cast.say(coord, "Fælles spisning i weekenden.")
     assert "Planen er ændret, siden den blev godkendt, så den skal godkendes igen" in \
