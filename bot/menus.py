@@ -45,11 +45,14 @@ def _commands(pairs: list[tuple[str, object]]) -> list[BotCommand]:
 
 
 async def set_default_commands(bot: Bot, i18n: I18n) -> None:
-    with i18n.use_locale("da"):
-        await bot.set_my_commands(_commands(PARTICIPANT_COMMANDS), scope=BotCommandScopeDefault())
-    with i18n.use_locale("en"):
-        await bot.set_my_commands(_commands(PARTICIPANT_COMMANDS), scope=BotCommandScopeDefault(),
-                                  language_code="en")
+    try:
+        with i18n.use_locale("da"):
+            await bot.set_my_commands(_commands(PARTICIPANT_COMMANDS), scope=BotCommandScopeDefault())
+        with i18n.use_locale("en"):
+            await bot.set_my_commands(_commands(PARTICIPANT_COMMANDS), scope=BotCommandScopeDefault(),
+                                      language_code="en")
+    except TelegramAPIError as exc:  # the menu is a convenience; polling retries the connection
+        log.warning("setMyCommands failed error=%s", type(exc).__name__)
 
 
 async def set_commands_for(bot: Bot, person: Person, session: AsyncSession | None = None) -> None:

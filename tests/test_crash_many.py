@@ -1,0 +1,184 @@
+"""Nothing lost, nothing twice: scripted conversations while the bot is SIGKILLed again and again.
+
+Six people go through consent, three boxes of input, sharing and a score while a
+killer stops the real bot process at random moments (at least 50 times) and
+starts it again. At the end every answer is stored exactly once and everyone
+finished where the script ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.emulator import BotAPIEmulator, Phone
+from bot.playbook import link_token
+from storage import crypto
+from storage import queries as q
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import Consent, FsmRecord, InputEntry, Score
+
+KILLS = int(os.environ.get("SAMSPIL_CRASH_KILLS", "50"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ForkedBots:
+    """Starts `samspil run` processes through tests/forkserver.py and kills them."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "tests.forkserver"], cwd=ROOT, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+        self.pid: int | None = None
+
+    def start(self) -> None:
+        assert self.server.stdin and self.server.stdout
+        self.server.stdin.write("start " + json.dumps({"env": self.env, "log": str(self.log)}) + "\n")
+        self.server.stdin.flush()
+        self.pid = int(self.server.stdout.readline())
+
+    async def kill(self) -> None:
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGKILL)
+        while True:  # the fork server reaps it; wait until the pid is gone
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return
+            await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        if self.pid is not None:
+            try:
+                await self.kill()
+            except ProcessLookupError:
+                pass
+        self.server.kill()
+        self.server.wait()
+
+
+def _data_key(settings: Settings) -> str:
+    """The test's data key, configured in this process too (the test writes the set-up rows)."""
+    key = settings.data_key.get_secret_value() if settings.data_key else crypto.new_key()
+    crypto.configure(key)
+    return key
+
+
+@pytest.fixture
+async def bots(settings: Settings, tmp_path: Path) -> AsyncIterator[ForkedBots]:
+    env = {
+        "DATA_KEY": _data_key(settings),
+        "BOT_TOKEN": settings.token, "BOT_API_URL": settings.bot_api_url,
+        "DATABASE_URL": settings.database_url, "DATABASE_SCHEMA": settings.database_schema or "",
+        "REDIS_URL": settings.redis_url or "", "LOG_LEVEL": "WARNING",
+        "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00",
+        "SEND_CHAT_INTERVAL": "0", "OUTBOX_LEASE_SECONDS": "2",
+    }
+    forked = ForkedBots(env, Path(os.environ.get("SAMSPIL_CRASH_LOG", tmp_path / "bot.log")))
+    yield forked
+    await forked.close()
+
+
+async def _step(phone: Phone, action, expect: str) -> None:  # type: ignore[no-untyped-def]
+    mark = phone.mark()
+    await action()
+    await phone.wait_for(expect, after=mark, timeout=120)
+
+
+async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[str, str, str]) -> None:
+    """One person's whole conversation, waiting for the bot's answer to each step."""
+    if consent_giver:
+        await _step(phone, lambda: phone.send(f"/start {token}"), "Giver du samtykke")
+        await _step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
+    else:
+        await _step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
+    await phone.wait_for("i gang", timeout=120)  # the dialog has opened
+    await _step(phone, lambda: phone.send("/input"), "inputområde")
+    await _step(phone, lambda: phone.tap("Familieforhold"), "trin 1 af 3")
+    await _step(phone, lambda: phone.send(boxes[0]), "Gemt")
+    await _step(phone, lambda: phone.send(boxes[1]), "Gemt")
+    await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 2 af 3")
+    await _step(phone, lambda: phone.send(boxes[2]), "Gemt")
+    await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
+    await _step(phone, lambda: phone.tap("Spring over – se kladden"), "kun du kan se")
+    await _step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "Ja, del nu")
+    await _step(phone, lambda: phone.tap("Ja, del nu"), "er delt")
+    await _step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
+    await _step(phone, lambda: phone.tap("4"), "Er det dit tal")
+    await _step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")
+
+
+async def test_fifty_kills_lose_nothing_and_repeat_nothing(
+        emu: BotAPIEmulator, settings: Settings, bots: ForkedBots) -> None:
+    seed = int(os.environ.get("SAMSPIL_CRASH_SEED", random.randrange(1_000_000)))
+    rng = random.Random(seed)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    await upgrade(engine)
+    now = Clock().now()
+    people = [("Mette", "parent_custody", "Mor"), ("Jens", "parent_custody", "Far"),
+              ("Hanne", "professional", "Klasselærer"), ("Ole", "professional", "Pædagog"),
+              ("Bodil", "network", "Mormor"), ("Karim", "network", "Fodboldtræner")]
+    tokens = {}
+    async with make_sessionmaker(engine)() as s, s.begin():
+        coord = await q.get_or_create_person(s, 1, now)
+        coord.name, coord.staff_role, coord.locale = "Camilla", "coordinator", "da"
+        dialog = await q.create_dialog(s, coordinator=coord, child_name="Emma", age_group="barn",
+                                       purpose="Trivsel i skolen", now=now)
+        for name, role, relation in people:
+            _p, tokens[name] = await q.add_participant(s, dialog=dialog, name=name, role=role,
+                                                       relation=relation, now=now, ttl_days=14)
+    await engine.dispose()
+
+    emu.phone(1, "Camilla").open_chat()  # the coordinator, who hears of each consent
+    phones = {name: emu.phone(100 + i, name) for i, (name, _r, _rel) in enumerate(people)}
+    boxes = {name: (f"{name} bekymring del 1", f"{name} bekymring del 2", f"{name} ressource")
+             for name, _r, _rel in people}
+    bots.start()
+    scripts = asyncio.gather(*(
+        _script(phones[name], tokens[name], role == "parent_custody", boxes[name])
+        for name, role, _rel in people))
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 900
+    kills = 0
+    while kills < KILLS or not scripts.done():
+        await asyncio.sleep(rng.uniform(0.05, 0.6))  # a random moment to pull the plug
+        if scripts.done() and kills >= KILLS:
+            break
+        await bots.kill()
+        kills += 1
+        bots.start()
+        assert loop.time() < give_up, f"the scripts did not finish (seed {seed}, {kills} kills)"
+    await scripts
+    await emu.wait_idle(timeout=60, settle=0)
+    print(f"\ncrash test: seed {seed}, {kills} kills, {len(people)} conversations")
+
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    async with make_sessionmaker(engine)() as s:
+        consents = list(await s.scalars(select(Consent)))
+        entries = list(await s.scalars(select(InputEntry)))
+        scores = list(await s.scalars(select(Score)))
+        states = [r.state for r in await s.scalars(select(FsmRecord)) if r.state]
+    await engine.dispose()
+    assert sorted(c.answer for c in consents) == ["given", "given"]
+    assert len(entries) == len(people)  # one entry each: nothing lost, nothing twice
+    by_text = {e.works: e for e in entries}
+    for name, _r, _rel in people:
+        entry = by_text[f"{name} ressource"]
+        assert entry.worries == f"{name} bekymring del 1\n\n{name} bekymring del 2"
+        assert entry.next_steps is None and entry.shared_at is not None
+    assert sorted(sc.value for sc in scores) == [4] * len(people)
+    assert states == []  # everyone finished their conversation
