@@ -27,7 +27,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.notices import RenderContext, Rendered, renderer
-from storage import outbox
+from storage import crypto, outbox
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import OutboxMessage, Person
 
@@ -44,7 +44,7 @@ async def fanout(n: int, cap: float, every_429: int) -> None:
                 _env_file=None, bot_token=emu.token, bot_api_url=emu.base_url,
                 database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
                 send_rate=cap, send_chat_interval=1.0, quiet_hours_start="00:00", quiet_hours_end="00:00",
-                outbox_batch=500, send_concurrency=64,
+                outbox_batch=500, send_concurrency=64, data_key=crypto.new_key(),
             )
             app = await build_app(settings, start_scheduler=False)
             now = datetime.now(UTC)
@@ -88,6 +88,7 @@ async def due_lookup(small: int = 10_000, large: int = 1_000_000, due: int = 100
     results = {}
     for total in (small, large):
         with tempfile.TemporaryDirectory() as tmp:
+            crypto.configure(crypto.new_key())
             engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'rows.db'}")
             await upgrade(engine)
             now = datetime.now(UTC)
