@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from storage import crypto
+
 TELEGRAM_API_URL = "https://api.telegram.org"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{5,100}$")
 SUPPORTED_LOCALES = ("da", "en")
@@ -44,7 +46,7 @@ class Settings(BaseSettings):
     # Webhook mode (`samspil run --webhook`, or WEBHOOK_URL set): the public URL Telegram
     # posts to, the secret it sends along, and where this process listens.
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     # Quiet hours for family members: nothing is sent between these local times.
@@ -61,12 +63,39 @@ class Settings(BaseSettings):
     meeting_reminder_days: list[int] = [3, 1]
     task_reminder_days: list[int] = [2, 0]
     reminder_hour: int = Field(default=9, ge=0, le=23)
+    # What the municipality must keep when a person's data is erased (/slet_mine_data,
+    # `samspil admin erase-person`): kept without the name, free text blanked where not
+    # required. Comma-separated from: consents, plan, input, scores (storage/privacy.py).
+    keep_on_erase: str = "consents,plan"
+    # Encryption at rest (storage/crypto.py): every name and free text is encrypted with
+    # DATA_KEY (base64 of 32 bytes; `samspil admin new-key`) or the key in DATA_KEY_FILE.
+    # DATA_KEYS_OLD: earlier keys, comma-separated, still accepted for reading (key rotation).
+    data_key: SecretStr | None = None
+    data_key_file: Path | None = None
+    data_keys_old: SecretStr | None = None
+    # Closed dialogs are deleted this many days after they were closed (5 years: see README).
+    retention_days: int = Field(default=5 * 365, ge=1, le=100 * 365)
 
     @field_validator("database_schema", "redis_url", "bot_username", "webhook_url", "webhook_secret",
-                     mode="before")
+                     "data_key", "data_key_file", "data_keys_old", mode="before")
     @classmethod
     def _empty_is_unset(cls, v: object) -> object:
         return None if v == "" else v
+
+    @field_validator("keep_on_erase")
+    @classmethod
+    def _keep_shape(cls, v: str) -> str:
+        from storage.privacy import KEEPABLE
+
+        parts = [p.strip().lower() for p in v.split(",") if p.strip()]
+        unknown = [p for p in parts if p not in KEEPABLE]
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)}; choose from {', '.join(KEEPABLE)}")
+        return ",".join(parts)
+
+    @property
+    def keep_on_erase_set(self) -> frozenset[str]:
+        return frozenset(p for p in self.keep_on_erase.split(",") if p)
 
     @field_validator("bot_token")
     @classmethod
@@ -75,11 +104,43 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token (digits:letters)")
         return v
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", v.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return v
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_shape(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be an http(s) URL")
+        return v
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            crypto.parse_key(v.get_secret_value())
+        return v
+
+    @field_validator("data_key_file")
+    @classmethod
+    def _data_key_file(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            _read_key_file(v)
+        return v
+
+    @field_validator("data_keys_old")
+    @classmethod
+    def _old_keys_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            for i, part in enumerate(_split_keys(v.get_secret_value()), 1):
+                try:
+                    crypto.parse_key(part)
+                except ValueError as exc:
+                    raise ValueError(f"key {i}: {exc}") from None
         return v
 
     @field_validator("bot_api_url")
@@ -144,11 +205,47 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def key_ring(self) -> crypto.KeyRing:
+        """DATA_KEY (or DATA_KEY_FILE) and DATA_KEYS_OLD as a key ring; ConfigError naming DATA_KEY."""
+        if self.data_key is not None and self.data_key_file is not None:
+            raise ConfigError("DATA_KEY, DATA_KEY_FILE: set one of them, not both")
+        if self.data_key is not None:
+            current = crypto.parse_key(self.data_key.get_secret_value())
+        elif self.data_key_file is not None:
+            current = _read_key_file(self.data_key_file)
+        else:
+            raise ConfigError("DATA_KEY: missing – names and texts are stored encrypted with it; "
+                              "make one with `samspil admin new-key` and set DATA_KEY (or DATA_KEY_FILE)")
+        old = [crypto.parse_key(k) for k in _split_keys(
+            self.data_keys_old.get_secret_value() if self.data_keys_old else "")]
+        return crypto.KeyRing(current, tuple(old))
+
+    def install_key_ring(self) -> crypto.KeyRing:
+        """Make this process read and write personal text with these settings' keys."""
+        ring = self.key_ring()
+        crypto.install(ring)
+        return ring
+
     @property
     def token(self) -> str:
         if self.bot_token is None:
             raise ConfigError("BOT_TOKEN: missing (get one from @BotFather)")
         return self.bot_token.get_secret_value()
+
+
+def _split_keys(text: str) -> list[str]:
+    return [part for part in re.split(r"[,\s]+", text) if part]
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        raw = path.expanduser().read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {str(path)!r} ({type(exc).__name__})") from None
+    try:
+        return crypto.parse_key(raw)
+    except ValueError as exc:
+        raise ValueError(f"the key in {str(path)!r} {exc}") from None
 
 
 class ConfigError(Exception):

@@ -22,9 +22,10 @@ from bot.menus import set_commands_for
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from rules import consent as consent_rules
-from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, Refusal, decide
+from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, PAUSED, Action, Refusal, decide
 from rules.roles import STAFF_COORDINATOR
 from rules.tokens import is_expired, looks_like_token
+from storage import audit
 from storage import queries as q
 from storage.models import Consent, Dialog, Participant, Person
 
@@ -64,7 +65,14 @@ async def start_with_token(
         return
     participant = await session.get(Participant, invitation.participant_id)
     assert participant is not None
-    dialog = participant.dialog
+    # Joining and consenting change who hears what when the dialog opens: one at a time.
+    dialog = await q.lock_dialog(session, participant.dialog_id)
+    if invitation.revoked_at is not None or participant.approval == consent_rules.REFUSED:
+        await message.answer(_invitation_withdrawn())
+        return
+    if participant.approval == consent_rules.PENDING:
+        await _await_approval(message, session, person, participant, invitation, now, notices)
+        return
     if person is not None and participant.person_id == person.id:
         await state.clear()
         await message.answer(_("You are already part of the dialog about {child}.").format(
@@ -108,8 +116,51 @@ async def start_with_token(
             "Welcome, {name}. You are now part of the dialog about {child}.\n\n"
             "The dialog is waiting for the family's consent. You will get a message as soon as it opens."
         ).format(name=html.quote(participant.name), child=html.quote(dialog.child_name)))
+    elif dialog.state == PAUSED:
+        await message.answer(_("Welcome, {name}. You are now part of the dialog about {child}.").format(
+            name=html.quote(participant.name), child=html.quote(dialog.child_name))
+            + "\n\n" + texts.refusal(Refusal.PAUSED, dialog))
     else:
         await message.answer(_welcome_active(participant, dialog))
+
+
+async def _await_approval(message: Message, session: AsyncSession, person: Person | None,
+                          participant: Participant, invitation, now: datetime, notices: Notices) -> None:  # type: ignore[no-untyped-def]
+    """A link to a dialog that had started: the family has not approved the person yet.
+
+    The one who opens it is remembered (not let in), so they can be told when the
+    family has answered. The child's name is not shown before the family said yes.
+    """
+    if participant.person_id is not None and (person is None or participant.person_id != person.id):
+        await message.answer(_("This link has already been used. Ask your coordinator for a new one if you need it."))
+        return
+    if is_expired(invitation.expires_at, now):
+        await message.answer(_("This link has expired. Ask your coordinator for a new one."))
+        return
+    if participant.dialog.state == CLOSED:
+        await message.answer(texts.refusal(Refusal.CLOSED, participant.dialog))
+        return
+    if participant.person_id is None:
+        person = person or await q.get_or_create_person(session, message.from_user.id, now)
+        if person.locale is None:
+            person.locale = locale_for(message.from_user, None)
+        if await q.participant_in(session, person, participant.dialog_id) is not None:
+            await message.answer(_("You are already part of the dialog about {child}.").format(
+                child=html.quote(participant.dialog.child_name)))
+            return
+        participant.person_id = person.id
+        await session.flush()
+        coordinator = await session.get(Person, participant.dialog.coordinator_id)
+        await notices.add(session, to=coordinator, kind="joined", key=f"joined:{participant.id}",
+                          payload={"participant_id": participant.id}, dialog_id=participant.dialog_id)
+    await message.answer(_(
+        "Thank you for opening your invitation.\n\n"
+        "The family decides who takes part, and they have not approved the invitation yet. "
+        "You will get a message here as soon as they have answered."))
+
+
+def _invitation_withdrawn() -> str:
+    return _("This invitation has been withdrawn. If you have questions, talk to the coordinator who invited you.")
 
 
 async def _register(message: Message, session: AsyncSession, person: Person | None, registration, now: datetime, bot: Bot, state: FSMContext) -> None:  # type: ignore[no-untyped-def]
@@ -160,7 +211,9 @@ def _welcome_active(participant: Participant, dialog: Dialog) -> str:
 
 def consent_text(dialog: Dialog, participant: Participant, coordinator: Person | None) -> tuple[str, list[str]]:
     """The exact text a consent giver is asked to consent to, and the list shown."""
-    others = [p for p in dialog.participants if p.role != "coordinator"]
+    # Who is in: not those still waiting for the family's approval, nor those refused.
+    others = [p for p in dialog.participants if p.role != "coordinator"
+              and p.approval not in (consent_rules.PENDING, consent_rules.REFUSED)]
     listed = [texts.who(p) for p in others]
     coordinator_name = html.quote(coordinator.name or "") if coordinator else ""
     body = _(
@@ -226,7 +279,8 @@ async def consent_answer(
     if participant is None or person is None or participant.person_id != person.id:
         await query.answer(texts.refusal(Refusal.NOT_PARTICIPANT), show_alert=True)
         return
-    dialog = participant.dialog
+    # Joining and consenting change who hears what when the dialog opens: one at a time.
+    dialog = await q.lock_dialog(session, participant.dialog_id)
     decision = decide(q.seat(participant), dialog.state, Action.CONSENT)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, dialog), show_alert=True)
@@ -261,6 +315,9 @@ async def consent_answer(
         session, dialog=dialog, participant=participant, answer=answer, text_shown=shown,
         participants_shown=listed, locale=I18n.get_current().current_locale, now=now,
     )
+    await audit.record(session, actor_id=person.id, dialog_id=dialog.id, action=audit.consent_action(answer),
+                       now=now, role=participant.role, participant_id=participant.id,
+                       consent_id=outcome.consent_id)
     await query.answer()
     await _drop_buttons(query)
 
@@ -268,9 +325,15 @@ async def consent_answer(
                       payload={"consent_id": outcome.consent_id}, dialog_id=dialog.id)
     if answer == consent_rules.GIVEN:
         reply = _("Thank you. Your consent was recorded {when}.").format(when=fmt_datetime(now))
-        if outcome.state_after != ACTIVE:
+        if outcome.state_after == PAUSED:
+            reply += "\n\n" + _("The dialog continues when {names} has also given consent.").format(
+                names=", ".join(html.quote(p.name) for p in outcome.missing))
+        elif outcome.state_after != ACTIVE:
             reply += "\n\n" + _("The dialog starts when {names} has also given consent.").format(
                 names=", ".join(html.quote(p.name) for p in outcome.missing))
+        elif outcome.state_before == PAUSED:
+            reply += "\n\n" + _("The dialog about {child} continues. Type /hjaelp to see what you can do.").format(
+                child=html.quote(dialog.child_name))
         elif outcome.state_before != ACTIVE:
             reply += "\n\n" + _("The dialog about {child} is now open. Type /hjaelp to see what you can do.").format(
                 child=html.quote(dialog.child_name))
@@ -284,7 +347,9 @@ async def consent_answer(
             "You have said no thanks. The dialog does not start and nobody else gets access. "
             "Your coordinator will be told. If you change your mind, type /start."))
 
-    if outcome.state_before != ACTIVE and outcome.state_after == ACTIVE:
+    if outcome.state_before == PAUSED and outcome.state_after == ACTIVE:
+        await announce_resumed(session, notices, dialog, but=participant, consent_id=outcome.consent_id)
+    elif outcome.state_before != ACTIVE and outcome.state_after == ACTIVE:
         await announce_open(session, notices, dialog, but=participant)
 
 
@@ -293,6 +358,15 @@ async def announce_open(session: AsyncSession, notices: Notices, dialog: Dialog,
     for p in dialog.participants:
         if p.joined_at is not None and p.id != but.id:
             await notices.add(session, to=p, kind="dialog_open", key=f"open:{dialog.id}:{p.id}",
+                              payload={"dialog_id": dialog.id})
+
+
+async def announce_resumed(session: AsyncSession, notices: Notices, dialog: Dialog, but: Participant,
+                           consent_id: int) -> None:
+    """Consent is whole again after a withdrawal: everyone else hears that the dialog continues."""
+    for p in dialog.participants:
+        if p.joined_at is not None and p.id != but.id:
+            await notices.add(session, to=p, kind="dialog_resumed", key=f"resumed:{consent_id}:{p.id}",
                               payload={"dialog_id": dialog.id})
 
 
@@ -318,10 +392,26 @@ async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
         consent_rules.GIVEN: _("{who} has given consent to the dialog about {child}."),
         consent_rules.TALK_FIRST: _("{who} would like to talk to you before giving consent to the dialog about {child}."),
         consent_rules.DECLINED: _("{who} has declined the dialog about {child}."),
+        consent_rules.WITHDRAWN: _("{who} has withdrawn their consent to the dialog about {child}."),
     }.get(consent.answer)
     if text is None:
         return None
-    return Rendered(text.format(who=texts.who(p), child=html.quote(p.dialog.child_name)))
+    text = text.format(who=texts.who(p), child=html.quote(p.dialog.child_name))
+    if consent.answer == consent_rules.WITHDRAWN and p.dialog.state == PAUSED:
+        text += "\n\n" + _("The dialog is paused: the participants have no access and get no reminders "
+                            "until consent is given again.")
+    return Rendered(text)
+
+
+@renderer("dialog_resumed")
+async def _dialog_resumed(ctx: RenderContext, payload: dict) -> Rendered | None:
+    dialog = await ctx.session.get(Dialog, payload["dialog_id"])
+    if dialog is None or dialog.state != ACTIVE:
+        return None
+    return Rendered(_(
+        "▶️ The dialog about {child} continues: the family has given consent again.\n\n"
+        "Type /hjaelp to see what you can do."
+    ).format(child=html.quote(dialog.child_name)))
 
 
 @renderer("dialog_open")
@@ -341,7 +431,14 @@ async def _dialog_open(ctx: RenderContext, payload: dict) -> Rendered | None:
 @router.message(CommandStart())
 async def start_plain(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
     await state.clear()
-    if person is None or (person.staff_role is None and not await q.seats_of(session, person)):
+    seats = await q.seats_of(session, person) if person is not None else []
+    if person is not None and person.staff_role is None and seats and all(
+            s.approval == consent_rules.PENDING for s in seats):
+        await message.answer(_(
+            "Your invitation is waiting for the family's approval. "
+            "You will get a message here as soon as they have answered."))
+        return
+    if person is None or (person.staff_role is None and not seats):
         await message.answer(_(
             "Hi! I am Samspil.\n\n"
             "Here, a family, the professionals around a child and the family's own network work "
@@ -362,11 +459,12 @@ async def show_home(message: Message, session: AsyncSession, person: Person) -> 
     latest_cache: dict[int, dict[int, str]] = {}
     for p in seats:
         d = p.dialog
-        if d.state == CLOSED:
+        if d.state == CLOSED or p.approval == consent_rules.PENDING:
             continue
         if p.consent_giver and d.state != ACTIVE:
             latest_cache[d.id] = latest_cache.get(d.id) or await q.latest_answers(session, d.id)
-            if latest_cache[d.id].get(p.id) != consent_rules.GIVEN:
+            # A withdrawal is not asked again on every /start: /samtykke gives it back.
+            if latest_cache[d.id].get(p.id) not in (consent_rules.GIVEN, consent_rules.WITHDRAWN):
                 pending.append(p)
         lines.append(_state_line(d))
     if not seats and person.staff_role == STAFF_COORDINATOR:

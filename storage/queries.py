@@ -96,6 +96,21 @@ async def create_dialog(
     return dialog
 
 
+async def lock_dialog(session: AsyncSession, dialog_id: int) -> Dialog:
+    """The dialog, locked for this transaction and read afresh (participants too).
+
+    Changes to who is in and whether it is open (joining, consent) take this lock,
+    so two processes handling them at once cannot both miss the other's change.
+    SQLite has one writer at a time and ignores FOR UPDATE.
+    """
+    dialog = await session.scalar(
+        select(Dialog).where(Dialog.id == dialog_id).with_for_update()
+        .execution_options(populate_existing=True))
+    assert dialog is not None
+    await session.refresh(dialog, ["participants"])
+    return dialog
+
+
 async def get_dialog(session: AsyncSession, dialog_id: int) -> Dialog | None:
     return await session.get(Dialog, dialog_id)
 

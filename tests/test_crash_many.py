@@ -105,7 +105,7 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
         await _step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
     else:
         await _step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
-    await phone.wait_for("i gang", timeout=120)  # the dialog has opened
+    await phone.wait_for("er nu i gang", timeout=120)  # the dialog has opened
     await _step(phone, lambda: phone.send("/input"), "inputområde")
     await _step(phone, lambda: phone.tap("Familieforhold"), "trin 1 af 3")
     await _step(phone, lambda: phone.send(boxes[0]), "Gemt")
