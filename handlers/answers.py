@@ -11,7 +11,7 @@ from aiogram.types import Message
 
 from handlers import texts
 from rules.cpr import contains_cpr
-from rules.text import clean_text
+from rules.text import clean_text, is_blank
 
 # For message handlers bound to a conversation step: a command is never an answer,
 # it goes to its own handler (and an unknown one gets the fallback's reply).
@@ -28,7 +28,7 @@ async def read_answer(message: Message, limit: int) -> str | None:
         await message.answer(texts.text_expected())
         return None
     text = clean_text(message.text)
-    if not text:
+    if is_blank(text):
         await message.answer(texts.empty_answer())
         return None
     if len(text) > limit:

@@ -27,7 +27,7 @@ from handlers.overview import OverviewCb
 from rules.access import ACTIVE, Action
 from rules.cpr import contains_cpr
 from rules.dialog_config import DialogConfig
-from rules.text import clean_text, split_message
+from rules.text import clean_text, is_blank, split_message
 from storage import inputs
 from storage.inputs import BOXES
 from storage.models import InputEntry, Participant, Person
@@ -279,7 +279,7 @@ async def box_answer(message: Message, session: AsyncSession, person: Person | N
         await message.answer(texts.text_expected())
         return
     text = clean_text(message.text)
-    if not text:
+    if is_blank(text):
         await message.answer(texts.empty_answer())
         return
     if contains_cpr(text):

@@ -255,3 +255,8 @@ def truncate(text: str, n: int) -> str:
     if len(text) <= n:
         return text
     return text[: n - 1].rstrip() + ELLIPSIS
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader could see: whitespace and invisible format characters only."""
+    return not any(not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc") for ch in text)

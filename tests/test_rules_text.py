@@ -324,3 +324,12 @@ def test_property_any_unicode_as_plain_text(text: str, limit: int) -> None:
         return
     assert_fits(chunks, limit)
     assert_same_content(text, chunks, html=False)
+
+
+def test_is_blank_sees_through_invisible_characters() -> None:
+    from rules.text import is_blank
+
+    assert is_blank("   \n\t")
+    assert is_blank("\u200b\u200f \u2060")
+    assert not is_blank("\u200b a")
+    assert not is_blank("🙂")
