@@ -17,14 +17,16 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
 from bot.menus import set_default_commands
 from bot.middlewares import DbSessionMiddleware
 from bot.notices import Notices
 from bot.scheduler import OutboxScheduler
+from bot.telegram import HarmlessFailures
 from handlers import all_jobs, all_routers
 from rules.dialog_config import DialogConfig, load_dialog_config
+from storage import crypto
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.fsm import SQLStorage
 
@@ -54,6 +56,7 @@ class App:
 
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    session.middleware(HarmlessFailures())
     return Bot(settings.token, session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
@@ -74,9 +77,12 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     """Everything the bot needs, ready to poll. Upgrades the database first."""
     clock = clock or Clock()
     dialog_config = load_dialog_config(settings.dialog_config)
+    # No data key, no start: every name and free text is encrypted with it (storage/crypto.py).
+    settings.install_key_ring()
     engine = make_engine(settings.database_url, schema=settings.database_schema)
     if migrate:
         await upgrade(engine)
+    await check_data_key(engine)
     sessionmaker = make_sessionmaker(engine)
     bot = make_bot(settings)
     storage, isolation = _fsm(settings, sessionmaker, clock)
@@ -106,6 +112,16 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
 
     dp.startup.register(_startup)
     return app
+
+
+async def check_data_key(engine: AsyncEngine) -> None:
+    """Refuse to start with a key that cannot read what is stored (ConfigError naming DATA_KEY)."""
+    try:
+        async with engine.connect() as conn:
+            await crypto.check_database(conn)
+    except crypto.CryptoError as exc:
+        await engine.dispose()
+        raise ConfigError(str(exc)) from None
 
 
 def _stop_scheduler(scheduler: OutboxScheduler, task: asyncio.Task[None]):  # type: ignore[no-untyped-def]

@@ -6,6 +6,11 @@
     samspil emulator --port 8081      run the local Bot API emulator on its own
     samspil admin add-coordinator --name "Navn"
     samspil admin add-professional --name "Navn" --title "Titel"
+    samspil admin new-key                          print a fresh DATA_KEY
+    samspil admin rotate-key --new-key-file F      re-encrypt everything with a new key
+    samspil admin audit --dialog N [--names]       who read or did what in a dialog
+    samspil admin purge [--dry-run]                delete what is past retention
+    samspil admin erase-person --telegram-id N     erase a person's data on request (or --person-id)
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, fail, load_settings
 from rules.dialog_config import ConfigError as DialogConfigError
@@ -40,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     pr = asub.add_parser("add-professional", help="print a registration link for a professional")
     pr.add_argument("--name", required=True)
     pr.add_argument("--title", required=True)
+    asub.add_parser("new-key", help="print a fresh data key (base64) for DATA_KEY or DATA_KEY_FILE")
+    rk = asub.add_parser("rotate-key", help="re-encrypt every name and text with a new data key")
+    new = rk.add_mutually_exclusive_group(required=True)
+    new.add_argument("--new-key-file", help="file holding the new key (from `samspil admin new-key`)")
+    new.add_argument("--new-key", help="the new key itself (prefer --new-key-file: no shell history)")
+    rk.add_argument("--batch-size", type=int, default=200, help="rows per transaction (default 200)")
+    au = asub.add_parser("audit", help="print a dialog's audit log: who read or did what, and when")
+    au.add_argument("--dialog", type=int, required=True, help="the dialog's id")
+    au.add_argument("--names", action="store_true", help="show names (personal data: for the DPO)")
+    pu = asub.add_parser("purge", help="delete closed dialogs past RETENTION_DAYS, expired links, old rows")
+    pu.add_argument("--dry-run", action="store_true", help="only show what would be deleted")
+    er = asub.add_parser("erase-person", help="erase a person's personal data on request (KEEP_ON_ERASE is kept, "
+                                              "without the name)")
+    who = er.add_mutually_exclusive_group(required=True)
+    who.add_argument("--telegram-id", type=int, help="the person's Telegram user id")
+    who.add_argument("--person-id", type=int, help="the person's id in Samspil")
     return p
 
 
@@ -67,6 +89,11 @@ def main(argv: list[str] | None = None) -> None:
 
             asyncio.run(serve_forever(args.host, args.port, args.token))
             return
+        if args.command == "admin" and args.admin_command == "new-key":
+            from storage.crypto import new_key
+
+            print(new_key())
+            return
         settings = load_settings()
         _logging(settings)
         if args.command == "run":
@@ -79,15 +106,23 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"Configuration error: {exc}")
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, *, webhook: bool = False) -> None:
     # Before any import that logs (alembic logs its plugins at INFO when imported):
     # a missing token stops here with exactly one line.
     settings.token  # noqa: B018
+    if webhook and not settings.webhook_url:
+        raise ConfigError("WEBHOOK_URL: required in webhook mode (the public https URL Telegram posts to)")
+    settings.key_ring()  # no data key: one line naming DATA_KEY, before anything starts
     from bot.app import build_app, run_polling
 
     app = await build_app(settings)
     try:
-        await run_polling(app)
+        if webhook:
+            from bot.webhook import run_webhook
+
+            await run_webhook(app)
+        else:
+            await run_polling(app)
     finally:
         await app.close()
 
@@ -95,14 +130,43 @@ async def _run(settings: Settings) -> None:
 async def _migrate(settings: Settings) -> None:
     from storage.db import make_engine, upgrade
 
+    # Upgrading encrypts what an older version stored as plaintext: it needs the key.
+    settings.install_key_ring()
     engine = make_engine(settings.database_url, schema=settings.database_schema)
     await upgrade(engine)
     await engine.dispose()
     print("Database is up to date.")
 
 
+def _read_text(path: str) -> str:
+    return Path(path).expanduser().read_text(encoding="ascii")
+
+
 async def _admin(settings: Settings, args: argparse.Namespace) -> None:
+    settings.install_key_ring()  # before importing aiogram (seconds): no key, one line at once
+    from bot import admin
     from bot.admin import add_staff
+
+    if args.admin_command == "erase-person":
+        print("\n".join(await admin.erase_person(settings, telegram_id=args.telegram_id, person_id=args.person_id)))
+        return
+    if args.admin_command in ("rotate-key", "audit", "purge"):
+        if args.admin_command == "rotate-key":
+            if args.new_key_file:
+                try:
+                    text = await asyncio.to_thread(_read_text, args.new_key_file)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ConfigError(f"--new-key-file: cannot read {args.new_key_file!r} "
+                                      f"({type(exc).__name__})") from None
+            else:
+                text = args.new_key
+            lines = await admin.rotate_key(settings, text, batch_size=max(1, args.batch_size))
+        elif args.admin_command == "audit":
+            lines = await admin.audit_log(settings, args.dialog, names=args.names)
+        else:
+            lines = await admin.purge(settings, dry_run=args.dry_run)
+        print("\n".join(lines))
+        return
 
     role = "coordinator" if args.admin_command == "add-coordinator" else "professional"
     link = await add_staff(settings, role=role, name=args.name, title=getattr(args, "title", None))

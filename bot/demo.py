@@ -21,7 +21,18 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, ChatMessage
 from bot.playbook import Cast, Person
-from storage.models import Consent, Dialog, InputEntry, Score
+from storage.crypto import new_key
+from storage.models import (
+    Consent,
+    Dialog,
+    DialogRound,
+    InputEntry,
+    Meeting,
+    MeetingResponse,
+    OutboxMessage,
+    Score,
+    Task,
+)
 
 # Monday 23 November 2026, 10:00 in Copenhagen: a fixed start makes the demo repeatable.
 DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -44,6 +55,8 @@ async def run_demo(out: str | None = None) -> int:
         settings = Settings(
             _env_file=None, bot_token=emu.token, bot_api_url=emu.base_url,
             database_url=f"sqlite+aiosqlite:///{db}", municipality_name="Faxe Kommune",
+            # A throwaway data key: the demo's names and texts are encrypted like the real thing's.
+            data_key=new_key(),
         )
         app = await build_app(settings, clock=clock)
         started = asyncio.Event()
@@ -126,7 +139,51 @@ async def play(cast: Cast, clock: FakeClock) -> list[Person]:
         await cast.say(who, "/oversigt")
     for who in (jens, camilla):
         await cast.say(who, "/vurdering")
+
+    await play_meeting(cast, clock, camilla, mette, jens, hanne)
     return [camilla, mette, jens, hanne]
+
+
+def _copenhagen(day: int, month: int, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Copenhagen in winter (UTC+1), as UTC."""
+    return datetime(2026, month, day, hour - 1, minute, tzinfo=UTC)
+
+
+async def play_meeting(cast: Cast, clock: FakeClock, camilla: Person, mette: Person, jens: Person,
+                       hanne: Person) -> None:
+    """Issue #4: the dialog meeting, the joint target, Mål & Plan, and a task answered with Udført."""
+    # The coordinator schedules the meeting; everyone answers.
+    await cast.schedule_meeting(camilla, "3/12 kl. 14", "Faxe Skole, mødelokale 2")
+    await cast.rsvp(mette, coming=True)
+    await cast.rsvp(jens, coming=True)
+    await cast.rsvp(hanne, coming=True)
+    await cast.say(camilla, "/moede")  # who is coming
+
+    # The day before: those coming are reminded. On the day, the meeting is opened.
+    clock.set(_copenhagen(2, 12, 9))
+    await cast.settle()
+    clock.set(_copenhagen(3, 12, 13, 55))
+    await cast.settle()
+    await cast.open_meeting(camilla)
+    await cast.set_target(camilla, 4)
+    await cast.add_goal(camilla, "Fritidsforhold og venskaber", "Emmas venskaber skal styrkes og understøttes.")
+    await cast.add_task(camilla, "I gruppearbejde sættes Emma sammen med sine nærmeste venner, og der "
+                        "holdes øje med frikvartererne.", "Hanne Lund (Klasselærer)", "7/12", "18/12")
+    await cast.add_goal(camilla, "Familieforhold", "Emma skal have det trygt med at fortælle om sin hverdag.")
+    await cast.add_task(camilla, "Mor og Emma bager hos mormor om lørdagen og taler om ugen.",
+                        "Mette (Mor)", "5/12", "31/1")
+    await cast.close_meeting(camilla)
+
+    # The parents accept the plan; the task owners are told.
+    await cast.send_plan(camilla)
+    await cast.accept_plan(mette)
+    await cast.accept_plan(jens)
+    await cast.say(jens, "/plan")
+
+    # Two days before the teacher's end date: a reminder, answered with Udført.
+    clock.set(_copenhagen(16, 12, 9))
+    await cast.settle()
+    await cast.task_done(hanne)
 
 
 async def check(app: App) -> list[str]:
@@ -145,6 +202,33 @@ async def check(app: App) -> list[str]:
         scores = await s.scalar(select(func.count()).select_from(Score))
         if scores != 3:
             problems.append(f"expected 3 scores, found {scores}")
+        problems += await _check_meeting(s, dialog)
+    return problems
+
+
+async def _check_meeting(s, dialog: Dialog | None) -> list[str]:  # type: ignore[no-untyped-def]
+    """Issue #4: the meeting was held, round 2 began, the plan is agreed, one task is done."""
+    problems = []
+    meeting = await s.scalar(select(Meeting))
+    if meeting is None or meeting.status != "closed":
+        problems.append("the meeting was not held and closed")
+    coming = await s.scalar(select(func.count()).select_from(MeetingResponse).where(MeetingResponse.coming))
+    if coming != 3:
+        problems.append(f"expected 3 answers 'Jeg kommer', found {coming}")
+    target = await s.scalar(select(DialogRound.joint_target).where(DialogRound.round_no == 1))
+    if target != 4:
+        problems.append(f"expected the joint target 4 in round 1, found {target}")
+    if dialog is not None and dialog.round_no != 2:
+        problems.append(f"expected round 2 after the meeting, found {dialog.round_no}")
+    if dialog is not None and not (dialog.plan_version > 0 and dialog.plan_accepted_version == dialog.plan_version):
+        problems.append("the plan is not agreed")
+    statuses = sorted((await s.scalars(select(Task.status))).all())
+    if statuses != ["done", "open"]:
+        problems.append(f"expected two tasks, one done, found {statuses}")
+    told = await s.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == "task_done", OutboxMessage.status == "sent"))
+    if told != 1:
+        problems.append("the coordinator was not told that the task is done")
     return problems
 
 

@@ -1318,6 +1318,8 @@ class BotAPIEmulator:
         # Faults and rate limiting.
         self._faults: list[_Fault] = []
         self._holds: list[Hold] = []
+        # How often each Bot API method was called (tests see when a new bot process is up).
+        self.calls: collections.Counter[str] = collections.Counter()
         self._global_rate: float | None = None
         self._chat_interval: float | None = None
         self._recent_sends: collections.deque[float] = collections.deque()
@@ -1720,6 +1722,7 @@ class BotAPIEmulator:
         if entry is None:
             return _json_response(_APIError(404, "Not Found: method not found").payload(), 404)
         name, handler = entry
+        self.calls[name] += 1
         counted = name != "getUpdates"  # a waiting long poll is not "work in flight"
         if counted:
             self._inflight += 1

@@ -29,6 +29,9 @@ PARTICIPANT_COMMANDS = [
     ("oversigt", __("Everyone's shared input")),
     ("moede", __("The dialog meeting")),
     ("plan", __("Goals & Plan")),
+    ("samtykke", __("Your consent")),
+    ("mine_data", __("Get a copy of your data")),
+    ("slet_mine_data", __("Erase your data")),
     ("hjaelp", __("What can I do here?")),
     ("sprog", __("Language / sprog")),
 ]
@@ -37,6 +40,10 @@ COORDINATOR_COMMANDS = [
     ("ny", __("Open a new dialog")),
     ("inviter", __("Invite a participant")),
     ("dialoger", __("Your dialogs")),
+    ("brev", __("Invitation letter with QR code (PDF)")),
+    ("referat", __("Minutes of the latest meeting (PDF)")),
+    ("indstilling", __("Referral to PPR or Sundhedstjenesten")),
+    ("luk", __("Close a dialog")),
 ]
 
 

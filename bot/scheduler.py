@@ -40,10 +40,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.notices import RENDERERS, Notices, RenderContext, Rendered
+from rules.access import notice_goes_out
 from rules.dates import in_quiet_hours, next_send_time
 from rules.dialog_config import DialogConfig
 from storage import outbox
-from storage.models import OutboxMessage, Participant, Person
+from storage.models import Dialog, OutboxMessage, Participant, Person
 
 log = logging.getLogger("samspil.scheduler")
 
@@ -94,8 +95,10 @@ def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, 
     for part in parts:
         if merged and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit:
             last, count = merged[-1]
-            rows = (last.keyboard.inline_keyboard if last.keyboard else []) + \
-                   (part.keyboard.inline_keyboard if part.keyboard else [])
+            rows = list(last.keyboard.inline_keyboard if last.keyboard else [])
+            for row in part.keyboard.inline_keyboard if part.keyboard else []:
+                if row not in rows:  # nine "Read it" buttons to one overview are one button
+                    rows.append(row)
             merged[-1] = (Rendered(last.text + SEPARATOR + part.text,
                                    InlineKeyboardMarkup(inline_keyboard=rows) if rows else None), count + 1)
         else:
@@ -198,6 +201,7 @@ class OutboxScheduler:
         outgoing = []
         skipped: list[int] = []
         deferred: list[int] = []
+        states: dict[int, str | None] = {}
         async with self.sessionmaker() as session, session.begin():
             for person_id, rows in by_person.items():
                 person = await session.get(Person, person_id)
@@ -207,6 +211,9 @@ class OutboxScheduler:
                 rendered: list[tuple[OutboxMessage, Rendered]] = []
                 with self.i18n.use_locale(person.locale or self.i18n.default_locale):
                     for row in rows:
+                        if not await self._dialog_allows(session, row, states):
+                            skipped.append(row.id)
+                            continue
                         payload = outbox.payload(row)
                         if payload.get("family") and self._quiet(now):
                             deferred.append(row.id)
@@ -224,6 +231,17 @@ class OutboxScheduler:
             if deferred:
                 await outbox.defer(session, deferred, self._morning(now))
         return outgoing
+
+    @staticmethod
+    async def _dialog_allows(session: AsyncSession, row: OutboxMessage, states: dict[int, str | None]) -> bool:
+        """A paused or closed dialog takes its notices with it (rules.access.notice_goes_out):
+        reminders, meeting and plan notices are skipped; consent and membership notices go."""
+        if row.dialog_id is None:
+            return True
+        if row.dialog_id not in states:
+            states[row.dialog_id] = await session.scalar(select(Dialog.state).where(Dialog.id == row.dialog_id))
+        state = states[row.dialog_id]
+        return state is None or notice_goes_out(row.kind, state)
 
     async def _deliver(self, person_id: int, chat_id: int, rendered: list[tuple[OutboxMessage, Rendered]]) -> None:
         """Send one person's notices, merged; stop at the first failure (the rest keeps its order)."""

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import fmt_date
-from bot.notices import RenderContext, Rendered, renderer
+from bot.i18n import fmt_date, fmt_datetime
+from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import (
     NAME_LIMIT,
@@ -26,8 +26,9 @@ from handlers.answers import (
     RELATION_LIMIT,
     read_answer,
 )
+from handlers.privacy import ask_approval
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, decide
-from rules.consent import missing_consents
+from rules.consent import PENDING, REFUSED, missing_consents, needs_approval
 from rules.roles import (
     AGE_GROUPS,
     COORDINATOR,
@@ -320,7 +321,7 @@ async def invite_role_typed(message: Message) -> None:
 @router.callback_query(Invite.role, InviteCb.filter(F.action == "role"))
 async def invite_got_role(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
-    person: Person | None, clock: Clock, settings: Settings, bot: Bot,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
 ) -> None:
     role = callback_data.value
     if role not in INVITABLE:
@@ -331,7 +332,8 @@ async def invite_got_role(
         await query.message.edit_reply_markup(reply_markup=None)
     await state.update_data(role=role)
     if not asks_relation(role):
-        await _create_invitation(query.message, state, session, person, clock, settings, bot, relation=None)
+        await _create_invitation(query.message, state, session, person, clock, settings, bot, notices,
+                                 relation=None)
         return
     await state.set_state(Invite.relation)
     data = await state.get_data()
@@ -348,17 +350,17 @@ async def invite_got_role(
 @router.message(Invite.relation, NOT_COMMAND)
 async def invite_got_relation(
     message: Message, state: FSMContext, session: AsyncSession, person: Person | None,
-    clock: Clock, settings: Settings, bot: Bot,
+    clock: Clock, settings: Settings, bot: Bot, notices: Notices,
 ) -> None:
     relation = await read_answer(message, RELATION_LIMIT)
     if relation is None:
         return
-    await _create_invitation(message, state, session, person, clock, settings, bot, relation=relation)
+    await _create_invitation(message, state, session, person, clock, settings, bot, notices, relation=relation)
 
 
 async def _create_invitation(
     message: Message, state: FSMContext, session: AsyncSession, person: Person | None,
-    clock: Clock, settings: Settings, bot: Bot, relation: str | None,
+    clock: Clock, settings: Settings, bot: Bot, notices: Notices, relation: str | None,
 ) -> None:
     data = await state.get_data()
     dialog = await _own_dialog(session, person, str(data.get("dialog_id", "")))
@@ -379,7 +381,14 @@ async def _create_invitation(
     link = f"https://t.me/{me.username}?start={token}"
     lines = [_("✅ {who} is invited to the dialog about {child}.").format(
         who=texts.who(participant), child=html.quote(dialog.child_name))]
-    if participant.consent_giver:
+    if needs_approval(dialog.state):
+        # The dialog has started: the family decides whether the new person comes in.
+        asked = await ask_approval(session, notices, dialog, participant)
+        lines.append(_(
+            "The dialog has started, so the family decides: {names} will be asked to approve {name}. "
+            "The link only works once they have approved, and you will be told.").format(
+                names=", ".join(html.quote(a.name) for a in asked), name=html.quote(participant.name)))
+    elif participant.consent_giver:
         lines.append(_("{name} gives consent: nobody else gets in before the consent givers have said yes.").format(
             name=html.quote(participant.name)))
     lines.append(_(
@@ -409,6 +418,8 @@ async def list_dialogs(message: Message, person: Person | None, session: AsyncSe
     for d in dialogs:
         blocks.append(await _dialog_block(session, d))
     blocks.append(_("✅ has joined · ⏳ has not opened the link yet"))
+    if any(p.approval == PENDING for d in dialogs for p in d.participants):
+        blocks[-1] += "\n" + _("🕓 waiting for the family's approval")
     for chunk in split_message("\n\n".join(blocks)):
         await message.answer(chunk, protect_content=True)
 
@@ -429,10 +440,14 @@ async def _dialog_block(session: AsyncSession, d: Dialog) -> str:
         status = _("Open")
     elif d.state == CLOSED:
         status = _("Closed")
+        if d.closed_at is not None:
+            status = _("Closed {when}: {reason}").format(
+                when=fmt_datetime(d.closed_at), reason=html.quote(d.close_reason or ""))
     else:
         status = _("Paused: consent was withdrawn")
     members = " · ".join(
-        ("✅ " if p.joined_at else "⏳ ") + texts.who(p) for p in d.participants if p.role != COORDINATOR)
+        ("🕓 " if p.approval == PENDING else "✅ " if p.joined_at else "⏳ ") + texts.who(p)
+        for p in d.participants if p.role != COORDINATOR and p.approval != REFUSED)
     if not members:  # (not inside the f-string: the catalog extractor would not see it)
         members = _("No participants invited yet.")
     return f"{head}\n{status}\n{members}"

@@ -15,13 +15,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.i18n import fmt_short
 from handlers import texts
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.reports import overview_pdf_button
 from rules.access import Action
 from rules.dialog_config import DialogConfig
 from rules.text import split_message
-from storage import inputs
+from storage import audit, inputs
 from storage.inputs import BOXES
 from storage.models import InputEntry, Participant, Person
 
@@ -42,31 +44,40 @@ def _locale() -> str:
     return I18n.get_current().current_locale
 
 
+async def _audit(session: AsyncSession, p: Participant, action: str, round_no: int, clock: Clock,
+                 page: int = 0) -> None:
+    """The read goes into the audit log, in the update's transaction (storage/audit.py)."""
+    await audit.record(session, actor_id=p.person_id, dialog_id=p.dialog_id, action=action,
+                       now=clock.now(), role=p.role, round_no=round_no, page_no=page + 1)
+
+
 @router.message(Command("oversigt"))
 async def overview_command(message: Message, session: AsyncSession, person: Person | None,
-                           dialog_config: DialogConfig) -> None:
+                           dialog_config: DialogConfig, clock: Clock) -> None:
     participant = await pick_dialog(message, session, person, "oversigt", Action.READ_SHARED)
     if participant is not None:
         text, keyboard = await render_page(session, participant, dialog_config,
                                            participant.dialog.round_no, "", 0)
+        await _audit(session, participant, audit.OVERVIEW_SHOWN, participant.dialog.round_no, clock)
         await message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
 @router.callback_query(PickDialogCb.filter(F.flow == "oversigt"))
 async def overview_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
-                          person: Person | None, dialog_config: DialogConfig) -> None:
+                          person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
     participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
         return
     await query.answer()
     text, keyboard = await render_page(session, participant, dialog_config, participant.dialog.round_no, "", 0)
+    await _audit(session, participant, audit.OVERVIEW_SHOWN, participant.dialog.round_no, clock)
     await query.message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
 @router.callback_query(OverviewCb.filter())
 async def overview_button(query: CallbackQuery, callback_data: OverviewCb, session: AsyncSession,
-                          person: Person | None, dialog_config: DialogConfig) -> None:
+                          person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
     participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
@@ -90,6 +101,7 @@ async def overview_button(query: CallbackQuery, callback_data: OverviewCb, sessi
         text, keyboard = _round_picker(participant)
     else:
         text, keyboard = await render_page(session, participant, dialog_config, round_no, area, callback_data.page)
+        await _audit(session, participant, audit.OVERVIEW_PAGED, round_no, clock, callback_data.page)
     try:
         await query.message.edit_text(text, reply_markup=keyboard)
     except TelegramBadRequest as exc:
@@ -138,6 +150,8 @@ async def render_page(session: AsyncSession, p: Participant, config: DialogConfi
     rows.append([b(_("Choose area"), action="areas", page=0)])
     if dialog.round_no > 1:
         rows.append([b(_("Earlier rounds"), action="rounds", page=0)])
+    if entries:  # Hent PDF: the same round (and area) as a document (handlers/reports.py)
+        rows.append([overview_pdf_button(dialog.id, round_no, area)])
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 

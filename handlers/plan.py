@@ -107,6 +107,14 @@ def period(task: Task) -> str:
     return f"{short_date(task.starts_on, long)} → {short_date(task.ends_on, long)}"
 
 
+def join_names(people: list[Participant]) -> str:
+    """'Mette (Mor) og Lars (Far)': HTML-escaped, joined the way the language does it."""
+    names = [texts.who(p) for p in people]
+    if len(names) <= 1:
+        return "".join(names)
+    return _("{first} and {last}").format(first=", ".join(names[:-1]), last=names[-1])
+
+
 def button_name(p: Participant) -> str:
     """A participant on a button (plain text, not HTML)."""
     return f"{p.name} ({p.relation or texts.role_label(p.role)})"
@@ -384,8 +392,8 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCb, session: Asyn
         await query.answer()
         await state.set_state(PlanFlow.goal_text)
         await state.set_data({"dialog_id": dialog.id, "area": area.key, "goal_id": 0})
-        await msg.edit_text(_("<b>{area}</b>\n\nWrite the goal, e.g. \"Emma's friendships should be "
-                              "strengthened and supported.\"").format(area=html.quote(area.label(_locale()))))
+        await msg.edit_text(_("<b>{area}</b>\n\nWrite the goal, e.g. \"The friendships in the class should "
+                              "be strengthened and supported.\"").format(area=html.quote(area.label(_locale()))))
         return
     if action == "send":
         await query.answer()
@@ -697,7 +705,7 @@ async def _send_for_approval(msg: Message, session: AsyncSession, dialog: Dialog
         added += await notices.add(session, to=g, kind="plan_review",
                                    key=f"plan:{dialog.id}:v{dialog.plan_version}:review:{g.id}",
                                    payload={"dialog_id": dialog.id, "version": dialog.plan_version})
-    names = ", ".join(texts.who(g) for g in givers)
+    names = join_names(givers)
     if not added:
         await msg.answer(_("This version of the plan has already been sent to {names}. "
                            "You get a message when they have answered.").format(names=names))
@@ -747,7 +755,7 @@ async def plan_answer(query: CallbackQuery, callback_data: PlanAnswerCb, session
     answers = await pl.answers_for(session, dialog.id, dialog.plan_version)
     waiting = [g for g in pl.consent_givers(dialog) if not (answers.get(g.id) and answers[g.id].agrees)]
     await query.message.answer(_("Thank you, your answer is saved. The plan is in force when {names} "
-                                 "has agreed as well.").format(names=", ".join(texts.who(g) for g in waiting)))
+                                 "has agreed as well.").format(names=join_names(waiting)))
 
 
 @router.message(PlanFlow.comment, NOT_COMMAND)
@@ -838,9 +846,9 @@ async def task_button(query: CallbackQuery, callback_data: TaskCb, session: Asyn
                               payload={"dialog_id": dialog.id, "version": dialog.plan_version}, dialog_id=dialog.id)
         return
     task.status = pl.HELP
-    local_day = now.strftime("%Y%m%d")
-    await notices.add(session, to=coordinator, kind="task_help", key=f"taskhelp:{task.id}:{local_day}",
-                      payload={"task_id": task.id}, dialog_id=dialog.id)
+    if coordinator is not None and coordinator.id != p.person_id:  # at most once a day per task
+        await notices.add(session, to=coordinator, kind="task_help", key=f"taskhelp:{task.id}:{now:%Y%m%d}",
+                          payload={"task_id": task.id}, dialog_id=dialog.id)
     await query.message.answer(_("The coordinator has been told that you need help with the task, "
                                  "and will contact you."))
 
@@ -899,8 +907,8 @@ async def _plan_review(ctx: RenderContext, payload: dict) -> Rendered | None:
         body = _("The plan is long: read all of it with /plan.")
     return Rendered(_(
         "📋 <b>Goals & Plan for approval</b> – the dialog about {child}\n\n"
-        "{coordinator} has sent you the plan. Read it through and answer below: when everyone "
-        "with custody agrees, the work begins.\n\n{plan}").format(
+        "{coordinator} has sent you the plan. Read it through and answer below: when everyone who "
+        "approves the plan agrees, the work begins.\n\n{plan}").format(
             child=_child(dialog), coordinator=html.quote(coordinator.name or "") if coordinator else "",
             plan=body), review_keyboard(dialog))
 
@@ -926,7 +934,7 @@ async def _plan_accepted(ctx: RenderContext, payload: dict) -> Rendered | None:
     return Rendered(_(
         "✅ The plan for the dialog about {child} is agreed by {names} (version {version}). "
         "Everyone with a task has been told.").format(
-            child=_child(dialog), names=", ".join(texts.who(g) for g in pl.consent_givers(dialog)),
+            child=_child(dialog), names=join_names(pl.consent_givers(dialog)),
             version=payload["version"]))
 
 

@@ -17,7 +17,7 @@ from handlers import texts
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
-from storage import inputs
+from storage import audit, inputs
 from storage.meetings import latest_target
 from storage.models import Participant, Person, Score
 
@@ -154,23 +154,33 @@ async def _high_score(ctx: RenderContext, payload: dict) -> Rendered | None:
 # ---- /vurdering ----------------------------------------------------------------------------
 
 
+async def _audit_assessment(session: AsyncSession, p: Participant, clock: Clock) -> None:
+    """/vurdering is a read of the dialog: into the audit log, in the update's transaction."""
+    await audit.record(session, actor_id=p.person_id, dialog_id=p.dialog_id, action=audit.ASSESSMENT_SHOWN,
+                       now=clock.now(), role=p.role, round_no=p.dialog.round_no)
+
+
 @router.message(Command("vurdering"))
 async def assessment_command(message: Message, session: AsyncSession, person: Person | None,
-                             dialog_config: DialogConfig) -> None:
+                             dialog_config: DialogConfig, clock: Clock) -> None:
     participant = await pick_dialog(message, session, person, "vurdering", Action.READ_SHARED)
     if participant is not None:
-        await message.answer(await render_assessment(session, participant, dialog_config), protect_content=True)
+        text = await render_assessment(session, participant, dialog_config)
+        await _audit_assessment(session, participant, clock)
+        await message.answer(text, protect_content=True)
 
 
 @router.callback_query(PickDialogCb.filter(F.flow == "vurdering"))
 async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
-                            person: Person | None, dialog_config: DialogConfig) -> None:
+                            person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
     participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
         return
     await query.answer()
-    await query.message.answer(await render_assessment(session, participant, dialog_config), protect_content=True)
+    text = await render_assessment(session, participant, dialog_config)
+    await _audit_assessment(session, participant, clock)
+    await query.message.answer(text, protect_content=True)
 
 
 async def render_assessment(session: AsyncSession, p: Participant, config: DialogConfig) -> str:

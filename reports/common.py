@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -86,8 +87,11 @@ def register_fonts() -> None:
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
         for font in (regular, bold):
             _widths[font.fontName] = (font.face.charWidths, font.face.defaultWidth)
-        # A character counts as printable when both weights have it.
-        _glyphs = frozenset(regular.face.charToGlyph) & frozenset(bold.face.charToGlyph)
+        # A character counts as printable when both weights have it. Only the Basic
+        # Multilingual Plane: reportlab writes the text layer (ToUnicode) of characters
+        # beyond it wrongly, so the few emoji DejaVu has are replaced like the others.
+        _glyphs = frozenset(cp for cp in regular.face.charToGlyph if cp <= 0xFFFF) & frozenset(
+            bold.face.charToGlyph)
 
 
 def has_glyph(char: str) -> bool:
@@ -118,6 +122,18 @@ def _regional(cp: int) -> bool:
     return 0x1F1E6 <= cp <= 0x1F1FF
 
 
+@lru_cache(maxsize=4096)
+def _safe_char(ch: str) -> bool:
+    cp = ord(ch)
+    return ch == "\n" or (cp >= 32 and not 0x7F <= cp < 0xA0 and cp in _glyphs and not _silent(cp)
+                          and cp not in _JOINERS)
+
+
+def _plain(text: str) -> bool:
+    """Every distinct character can be drawn as it is (the common case: checked per distinct char)."""
+    return all(_safe_char(ch) for ch in set(text))
+
+
 def clean(text: str | None) -> str:
     """Text safe to draw with the embedded font: one "□" per character (or emoji) it lacks.
 
@@ -127,11 +143,14 @@ def clean(text: str | None) -> str:
     register_fonts()
     if not text:
         return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _plain(text):
+        return text
     out: list[str] = []
     missing_run = False  # the last visible output was a replacement
     joined = False  # a zero-width joiner follows that replacement
     regional_open = False  # an unpaired regional indicator was just replaced
-    for ch in text.replace("\r\n", "\n").replace("\r", "\n"):
+    for ch in text:
         cp = ord(ch)
         if ch == "\n":
             out.append(ch)
@@ -180,6 +199,7 @@ class Styles:
     h2: ParagraphStyle
     h3: ParagraphStyle
     body: ParagraphStyle
+    strong: ParagraphStyle
     small: ParagraphStyle
     muted: ParagraphStyle
     cell: ParagraphStyle
@@ -199,6 +219,7 @@ def styles() -> Styles:
         h3=ParagraphStyle("h3", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13,
                           spaceBefore=6, spaceAfter=3, keepWithNext=1),
         body=base,
+        strong=ParagraphStyle("strong", parent=base, fontName=FONT_BOLD, fontSize=10, leading=14),
         small=ParagraphStyle("small", parent=base, fontSize=8, leading=10.5),
         muted=ParagraphStyle("muted", parent=base, fontSize=8.5, leading=11.5, textColor=MUTED),
         cell=ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
@@ -357,3 +378,17 @@ def safe_filename(*parts: str) -> str:
         if text:
             words.append(text)
     return ("-".join(words) or "samspil")[:80] + ".pdf"
+
+
+async def render(fn: Callable[[object], bytes], data: object, locale: str) -> bytes:
+    """Run a synchronous renderer in a worker thread, in `locale`; the event loop stays free.
+
+    The data must be gathered first (plain dataclasses): the thread touches no database.
+    """
+    import asyncio
+
+    def run() -> bytes:
+        with localized(locale):
+            return fn(data)
+
+    return await asyncio.to_thread(run)

@@ -26,7 +26,9 @@ class Action(StrEnum):
     WRITE_INPUT = "write_input"  # drafts: write, edit, delete, share
     SCALE = "scale"
     READ_SHARED = "read_shared"  # others' shared input, scores, plan, overview
-    MANAGE = "manage"  # coordinator's meeting, plan, close
+    MANAGE = "manage"  # coordinator's meeting and plan (active dialogs only)
+    CLOSE = "close"  # the coordinator closes the dialog (also while paused or awaiting consent)
+    APPROVE = "approve"  # a consent giver approves (or refuses) a participant added after the start
 
 
 class Refusal(StrEnum):
@@ -84,12 +86,12 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
         # consent: the consent giver has to see it to decide.
         return ALLOW if state != CLOSED or coordinator else _deny(Refusal.CLOSED)
 
-    if action is Action.CONSENT:
+    if action in (Action.CONSENT, Action.APPROVE):
         if not (seat.consent_giver and is_consent_giver(seat.role)):
             return _deny(Refusal.NOT_CONSENT_GIVER)
         return ALLOW if state in (AWAITING_CONSENT, ACTIVE, PAUSED) else _deny(Refusal.CLOSED)
 
-    if action in (Action.INVITE, Action.MANAGE):
+    if action in (Action.INVITE, Action.MANAGE, Action.CLOSE):
         if not coordinator:
             return _deny(Refusal.NOT_COORDINATOR)
         if state == CLOSED:
@@ -102,3 +104,31 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
     if state != ACTIVE:
         return _deny(_STATE_REFUSAL[state])
     return ALLOW
+
+
+# Notices that still go out while a dialog is paused or closed: they are about the
+# dialog's consent and membership itself, not its content. Everything else waits
+# for an active dialog and is skipped (bot/scheduler.py asks `notice_goes_out`).
+NOTICES_WHILE_PAUSED = frozenset({
+    "consent_answer",  # to the coordinator: a consent answer, a withdrawal
+    "joined",  # to the coordinator: someone opened their link
+    "unreachable",  # to the coordinator: someone blocked the bot
+    "newcomer_approval", "newcomer_approved", "newcomer_refused", "newcomer_welcome",
+    "invitation_withdrawn",
+    "person_erased",
+})
+NOTICES_WHEN_CLOSED = frozenset({"dialog_closed", "person_erased", "unreachable"})
+
+
+def notice_goes_out(kind: str, state: str) -> bool:
+    """May a notice of `kind` about a dialog in `state` be sent now?
+
+    While the family's consent is withdrawn (paused) nobody hears about the
+    dialog's content: no reminders, no meeting or plan notices. Only the
+    coordinator and the family hear what concerns consent and who takes part.
+    """
+    if state == PAUSED:
+        return kind in NOTICES_WHILE_PAUSED
+    if state == CLOSED:
+        return kind in NOTICES_WHEN_CLOSED
+    return True

@@ -36,3 +36,34 @@ def state_after_answer(state: str, consent_givers: Iterable[int], latest: Mappin
     if state in (ACTIVE, PAUSED):
         return PAUSED
     return AWAITING_CONSENT
+
+
+# ---- participants added after the start ---------------------------------------------------
+#
+# Once the dialog has started, the family decides who else comes in: every consent
+# giver (parents with custody, or the young person) must approve a new participant,
+# just as every one of them consented to the first list. One refusal is enough to
+# keep the person out.
+
+PENDING = "pending"
+APPROVED = "approved"
+REFUSED = "refused"
+
+
+def needs_approval(state: str) -> bool:
+    """A participant invited to a dialog that has started (active or paused) needs approval."""
+    return state in (ACTIVE, PAUSED)
+
+
+def approval_state(approvers: Iterable[int], answers: Mapping[int, bool]) -> str:
+    """'refused' once anyone refused; 'approved' when every approver approved; else 'pending'.
+
+    `answers` maps an approver to True (approve) or False (refuse); answers from
+    anyone who is not (any longer) an approver do not count.
+    """
+    who = list(approvers)
+    if any(answers.get(a) is False for a in who):
+        return REFUSED
+    if who and all(answers.get(a) is True for a in who):
+        return APPROVED
+    return PENDING

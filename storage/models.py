@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import PersonalText, UTCDateTime
+from storage.types import PersonalBytes, PersonalText, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -108,6 +108,8 @@ class Participant(Base):
     joined_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     unreachable_at: Mapped[datetime | None]
+    # Added after the start: None (not needed) | pending | approved | refused (rules/consent.py).
+    approval: Mapped[str | None] = mapped_column(String(10))
 
     dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="selectin", join_depth=2)
     person: Mapped[Person | None] = relationship(lazy="selectin")
@@ -126,6 +128,8 @@ class Invitation(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # The family refused the participant, or the person's data was erased: the link is dead.
+    revoked_at: Mapped[datetime | None]
 
 
 class Consent(Base):
@@ -140,6 +144,21 @@ class Consent(Base):
     text_shown: Mapped[str] = mapped_column(PersonalText)
     participants_shown: Mapped[str] = mapped_column(PersonalText)  # JSON list
     locale: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class Approval(Base):
+    """A consent giver's answer about a participant added after the dialog started."""
+
+    __tablename__ = "approval"
+    __table_args__ = (UniqueConstraint("participant_id", "approver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"), index=True)
+    # The newcomer, and the consent giver who answered.
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    approver_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    approved: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
 
 
@@ -343,10 +362,75 @@ class FsmRecord(Base):
     updated_at: Mapped[datetime]
 
 
+class AuditEvent(Base):
+    """Who read or changed what in a dialog, and when (storage/audit.py). Never the content.
+
+    No foreign keys, on purpose: the log outlives the dialogs and people it names
+    (a deleted dialog's events stay, holding ids only) and never blocks a deletion.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_dialog", "dialog_id", "id"),
+                      Index("ix_audit_event_actor", "actor_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # person id; None: the system
+    # The actor's role in the dialog when it happened (rules/roles.py), or their staff role.
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    dialog_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    round_no: Mapped[int | None] = mapped_column(Integer)
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    participant_id: Mapped[int | None] = mapped_column(Integer)
+    # Any other ids, as JSON {"name_id": int}: numbers only, never text.
+    other_ids: Mapped[str | None] = mapped_column(String(400))
+
+
+class Referral(Base):
+    """An indstilling (referral) to PPR or Sundhedstjenesten: asked by the coordinator, produced
+    only when every consent giver has approved it (reports/referrals.py). The produced PDF is kept,
+    so the coordinator can fetch exactly what was approved again."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    receiver: Mapped[str] = mapped_column(String(16))  # ppr | health
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | produced | refused | cancelled
+    round_no: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]  # refused, cancelled or produced
+    produced_at: Mapped[datetime | None]
+    pdf: Mapped[bytes | None] = mapped_column(PersonalBytes)  # encrypted at rest
+
+    answers: Mapped[list[ReferralAnswer]] = relationship(
+        back_populates="referral", order_by="ReferralAnswer.id", lazy="selectin", cascade="all, delete-orphan")
+
+
+class ReferralAnswer(Base):
+    """A consent giver asked to approve a referral, and their answer (None: not yet)."""
+
+    __tablename__ = "referral_answer"
+    __table_args__ = (UniqueConstraint("referral_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    approves: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None]
+
+    referral: Mapped[Referral] = relationship(back_populates="answers", lazy="selectin")
+    participant: Mapped[Participant] = relationship(lazy="selectin")
+
+
 __all__ = [
+    "AuditEvent",
     "ACTIVE",
     "AWAITING_CONSENT",
     "CLOSED",
+    "Approval",
     "PAUSED",
     "Base",
     "Consent",

@@ -24,6 +24,13 @@ from bot.playbook import Cast
 # Monday 23 November 2026, 10:00 in Copenhagen.
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
+# The data key every test runs with (storage/crypto.py): in the environment, so Settings built
+# anywhere in the tests, and the processes they start (tests/helpers.cli_env), find it.
+TEST_DATA_KEY = "c2Ftc3BpbC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE="
+os.environ["DATA_KEY"] = TEST_DATA_KEY
+os.environ.pop("DATA_KEY_FILE", None)
+os.environ.pop("DATA_KEYS_OLD", None)
+
 
 @pytest.fixture
 async def emu() -> AsyncIterator[BotAPIEmulator]:
@@ -91,6 +98,7 @@ def settings(emu: BotAPIEmulator, database: Database) -> Settings:
         database_schema=database.schema,
         redis_url=database.redis_url,
         municipality_name="Faxe Kommune",
+        data_key=TEST_DATA_KEY,
         # Pacing per chat is tested on its own (tests/test_delivery.py); flows need no waits.
         send_chat_interval=0,
     )

@@ -3,7 +3,10 @@ with WAL and foreign keys, and the admin command's errors (its links: test_flow_
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import build_app
 from bot.cli import main
 from bot.config import Settings
+from bot.emulator import BotAPIEmulator
 from storage.db import alembic_config, make_engine, upgrade
-from tests.helpers import fresh_routers, samspil_cli  # noqa: F401
+from tests.helpers import cli_env, fresh_routers, samspil_cli  # noqa: F401
 
 TABLES = {"person", "registration", "dialog", "participant", "invitation", "consent", "fsm_state"}
 
@@ -70,6 +74,32 @@ async def test_the_app_upgrades_the_database_when_it_starts(tmp_path: Path) -> N
         assert versions == [head_revision()]
     finally:
         await app.close()
+
+
+async def test_samspil_run_upgrades_the_database_and_answers(emu: BotAPIEmulator, tmp_path: Path) -> None:
+    """The real `samspil run`: it upgrades a fresh database, sets the menu, answers, stops on SIGTERM."""
+    db = tmp_path / "run.db"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=tmp_path,
+        env=cli_env(BOT_TOKEN=emu.token, BOT_API_URL=emu.base_url, DATABASE_URL=f"sqlite+aiosqlite:///{db}"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emu.wait_until(lambda: bool(emu.commands_for()), timeout=60)
+        tables, versions = tables_and_version(db)
+        assert TABLES <= tables and versions == [head_revision()]
+        phone = emu.phone(5001, "Kim", language_code="da")
+        await phone.send("/start")
+        greeting = await phone.wait_for("Hej! Jeg er Samspil.", timeout=30)
+        assert "personligt invitationslink" in greeting.text
+        # The reply goes out inside the update's transaction: let it commit before stopping.
+        await emu.wait_idle()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
 
 
 async def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:

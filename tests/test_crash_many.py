@@ -1,6 +1,6 @@
 """Nothing lost, nothing twice: scripted conversations while the bot is SIGKILLed again and again.
 
-Six people go through consent, three boxes of input, sharing and a score while a
+Ten people go through consent, three boxes of input, sharing and a score while a
 killer stops the real bot process at random moments (at least 50 times) and
 starts it again. At the end every answer is stored exactly once and everyone
 finished where the script ends.
@@ -114,8 +114,8 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
     await _step(phone, lambda: phone.send(boxes[2]), "Gemt")
     await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
     await _step(phone, lambda: phone.tap("Spring over – se kladden"), "kun du kan se")
-    await _step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "Ja, del nu")
-    await _step(phone, lambda: phone.tap("Ja, del nu"), "er delt")
+    await _step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "dele dit input")
+    await _step(phone, lambda: phone.tap("Ja, del nu"), "nu delt")
     await _step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
     await _step(phone, lambda: phone.tap("4"), "Er det dit tal")
     await _step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")
@@ -130,7 +130,9 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     now = Clock().now()
     people = [("Mette", "parent_custody", "Mor"), ("Jens", "parent_custody", "Far"),
               ("Hanne", "professional", "Klasselærer"), ("Ole", "professional", "Pædagog"),
-              ("Bodil", "network", "Mormor"), ("Karim", "network", "Fodboldtræner")]
+              ("Bodil", "network", "Mormor"), ("Karim", "network", "Fodboldtræner"),
+              ("Sara", "professional", "Sundhedsplejerske"), ("Lars", "professional", "PPR-psykolog"),
+              ("Inge", "network", "Nabo"), ("Ali", "network", "Onkel")]
     tokens = {}
     async with make_sessionmaker(engine)() as s, s.begin():
         coord = await q.get_or_create_person(s, 1, now)
@@ -146,7 +148,6 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     phones = {name: emu.phone(100 + i, name) for i, (name, _r, _rel) in enumerate(people)}
     boxes = {name: (f"{name} bekymring del 1", f"{name} bekymring del 2", f"{name} ressource")
              for name, _r, _rel in people}
-    bots.start()
     scripts = asyncio.gather(*(
         _script(phones[name], tokens[name], role == "parent_custody", boxes[name])
         for name, role, _rel in people))
@@ -154,15 +155,19 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     loop = asyncio.get_running_loop()
     give_up = loop.time() + 900
     kills = 0
-    while kills < KILLS or not scripts.done():
-        await asyncio.sleep(rng.uniform(0.05, 0.6))  # a random moment to pull the plug
-        if scripts.done() and kills >= KILLS:
-            break
+    bots.start()
+    while kills < KILLS and not scripts.done():
+        # Once the new process is up (it asks getMe when polling starts), pull the plug
+        # at a random moment while it works.
+        started = emu.calls["getMe"]
+        await emu.wait_until(lambda: emu.calls["getMe"] > started or scripts.done(), timeout=120)
+        await asyncio.sleep(rng.uniform(0.1, 1.5))
         await bots.kill()
         kills += 1
         bots.start()
         assert loop.time() < give_up, f"the scripts did not finish (seed {seed}, {kills} kills)"
-    await scripts
+    await asyncio.wait_for(scripts, 600)
+    assert kills >= KILLS, f"the conversations ended after {kills} kills; make them longer"
     await emu.wait_idle(timeout=60, settle=0)
     print(f"\ncrash test: seed {seed}, {kills} kills, {len(people)} conversations")
 

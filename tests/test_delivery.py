@@ -100,6 +100,17 @@ async def test_several_notices_due_together_become_one_message(samspil: App, emu
     assert {r.status for r in await _rows(samspil)} == {"sent"}
 
 
+def test_merging_keeps_one_of_identical_buttons() -> None:
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    def read(data: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Læs det", callback_data=data)]])
+
+    [(message, count)] = merge([Rendered("a", read("ov:1")), Rendered("b", read("ov:1")), Rendered("c", read("ov:2"))])
+    assert count == 3
+    assert [[b.callback_data for b in row] for row in message.keyboard.inline_keyboard] == [["ov:1"], ["ov:2"]]
+
+
 def test_merging_respects_telegrams_limit() -> None:
     parts = [Rendered("x" * 3000), Rendered("y" * 3000), Rendered("z" * 10)]
     merged = merge(parts)

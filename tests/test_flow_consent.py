@@ -134,9 +134,12 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
     listed = ["Mette (Mor)", "Lars (Far)", "Hanne (Klasselærer)"]
     assert [json.loads(c.participants_shown) for c in rows] == [listed, listed]
 
-    # Someone who joins an open dialog is let straight in.
+    # Someone invited to an open dialog gets in once the family has approved them
+    # (tests/test_flow_withdrawal.py goes through the approval itself).
     grandpa = cast.person("Ole")
     await cast.invite(fam.coord, grandpa, "Network", "Morfar")
+    await cast.tap(fam.mom, "✅ Approve")
+    await cast.tap(fam.dad, "✅ Approve")
     reply = await cast.join(grandpa)
     assert reply.text.startswith("Velkommen, Ole. Du er nu med i dialogen om Emma, og den er i gang.")
 

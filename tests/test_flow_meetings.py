@@ -107,10 +107,10 @@ async def test_a_bad_time_gets_a_clear_danish_answer_and_nothing_is_stored(fam, 
     await coord.phone.send_photo()
     await cast.settle()
     assert [m.text for m in new_bot(coord, mark)] == [in_danish(samspil, texts.text_expected)]
-    # The person stays at the step; nothing was stored.
+    # Nothing was stored, and the person is still at the step: a good time goes on to the place.
     assert await snapshot(samspil) == before
     assert await fsm(samspil, coord) == state_before
-    assert state_before[0] == "MeetingFlow:when"
+    assert (await cast.say(coord, "3/12 kl. 14")).text.startswith("Dialogmøde – dialogen om Emma (trin 2 af 2)")
 
 
 async def test_each_accepted_form_is_read_and_the_invitation_goes_to_everyone_joined(fam, cast, samspil):

@@ -224,15 +224,15 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     coord, mom, dad, teacher = fam.coord, fam.mom, fam.dad, fam.teacher
     await build_plan(fam)
     sent = await cast.send_plan(coord)
-    assert sent.text == ("Planen (version 5) er sendt til godkendelse hos Mette (Mor), Lars (Far). "
+    assert sent.text == ("Planen (version 5) er sendt til godkendelse hos Mette (Mor) og Lars (Far). "
                          "Du får besked, når de har svaret.")
     again = await cast.send_plan(coord)
-    assert again.text.startswith("Denne version af planen er allerede sendt til Mette (Mor), Lars (Far).")
+    assert again.text.startswith("Denne version af planen er allerede sendt til Mette (Mor) og Lars (Far).")
     for who in (mom, dad):
         [review] = texts_with(who, "Mål & Plan til godkendelse")
         assert review.startswith(
             "📋 Mål & Plan til godkendelse – dialogen om Emma\n\nCamilla Tovholder har sendt dig planen. "
-            "Læs den igennem, og svar nedenfor: når alle med forældremyndighed er enige, går arbejdet i gang.\n\n"
+            "Læs den igennem, og svar nedenfor: når alle, der skal godkende planen, er enige, går arbejdet i gang.\n\n"
             f"UDVIKLING OG ADFÆRD\nMål: {GOAL_DEV}\n")
         assert last_bot(who).buttons == [["✅ Vi er enige"], ["💬 Vi har en kommentar"]]
     assert texts_with(teacher, "til godkendelse") == []
@@ -288,12 +288,12 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
         "Du får en påmindelse inden slutdatoen. Se hele planen med /plan."]
     assert texts_with(mom, "Planen for Emma er godkendt") == []  # no task of her own
     assert texts_with(coord, "er godkendt af") == [
-        "✅ Planen for dialogen om Emma er godkendt af Mette (Mor), Lars (Far) (version 6). "
+        "✅ Planen for dialogen om Emma er godkendt af Mette (Mor) og Lars (Far) (version 6). "
         "Alle, der har en opgave, har fået besked."]
     view = await cast.say(teacher, "/plan")
     assert "✅ Planen er godkendt (version 6)." in view.text
-    assert view.buttons == [["✅ Udført: Der igangsættes et individu…", "🆘 Brug for hjælp"],
-                            ["✅ Udført: I gruppearbejde sættes Emma…", "🆘 Brug for hjælp"]]
+    assert view.buttons == [["✅ Udført: Der igangsættes et individuel…", "🆘 Brug for hjælp"],
+                            ["✅ Udført: I gruppearbejde sættes Emma s…", "🆘 Brug for hjælp"]]
     assert (await cast.say(coord, "/plan")).buttons[-1] == ["➕ Nyt mål"]  # nothing to send
 
 

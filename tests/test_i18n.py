@@ -93,7 +93,7 @@ async def test_command_menus_per_language_and_role(cast: Cast, samspil: App, emu
     coord = await new_coordinator(cast)
     chat = {"type": "chat", "chat_id": coord.phone.user_id}
     mine = menu(emu, chat)
-    assert set(mine) == set(default_da) | set(COORDINATOR_COMMANDS)
+    assert set(default_da) | set(COORDINATOR_COMMANDS) <= set(mine)
     assert (mine["ny"], mine["inviter"], mine["dialoger"]) == (
         "Opret en ny dialog", "Inviter en deltager", "Dine dialoger")
 

@@ -1,0 +1,300 @@
+"""The PDF renderers on plain data (issue #5): what the text layer says, fonts, markup, QR, splitting."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+from bot.i18n import set_timezone
+from reports.columns import break_lines
+from reports.common import FONT, REPLACEMENT, clean, localized, markup, width_table
+from reports.letter import render_letter
+from reports.model import (
+    Approval,
+    DialogInfo,
+    Entry,
+    LetterData,
+    MeetingInfo,
+    OverviewData,
+    PlanGoal,
+    PlanInfo,
+    PlanTask,
+    ReferatData,
+    ReferralData,
+    RoundScores,
+    Who,
+)
+from reports.overview import render_overview
+from reports.referat import render_referat
+from reports.referral_doc import render_referral
+from rules.dialog_config import load_dialog_config
+
+CONFIG = load_dialog_config()
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+COORD = Who(1, "Camilla Holm", "coordinator", "Familierådgiver")
+MOM = Who(2, "Mette Ærø", "parent_custody", "Mor", consent_giver=True)
+DAD = Who(3, "Lars Østergård", "parent_custody", "Far", consent_giver=True)
+TEACHER = Who(4, "Hanne Åberg", "professional", "Klasselærer")
+NEW = Who(5, "Morfar Bent", "network", "Morfar", joined=False)
+PEOPLE = (COORD, MOM, DAD, TEACHER, NEW)
+DIALOG = DialogInfo(7, "Emma", "barn", "Vi vil styrke Emmas trivsel i skolen & derhjemme.", NOW, 2,
+                    "Faxe Kommune", COORD, NOW)
+MARKUP = "Hun skrev <b>fed</b> & <script>alert(1)</script> selv"
+ARABIC = "مرحبا بكم في الحوار"
+EMOJI = "Glad 😀👨‍👩‍👧🇩🇰 👍🏽 ❤️ ✅ 🟩 slut"
+LINK = "https://t.me/samspil_test_bot?start=AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def flat(text: str) -> str:
+    """Extracted text with line breaks and runs of spaces as single spaces (lines wrap anywhere)."""
+    return re.sub(r"\s+", " ", text)
+
+
+def entries(round_tag: str = "runde 2") -> tuple[Entry, ...]:
+    return (
+        Entry(1, "school", TEACHER, NOW, worries=MARKUP, works=f"Hun er god til matematik ({round_tag}).",
+              next_steps=""),
+        Entry(2, "family", MOM, NOW + timedelta(hours=1), worries=ARABIC, works=EMOJI,
+              next_steps="Mere ro om aftenen – æøå ÆØÅ, Grüße, Zażółć gęślą jaźń."),
+    )
+
+
+def plan() -> PlanInfo:
+    return PlanInfo((
+        PlanGoal("school", "Emma skal føle sig tryg i skolen", (
+            PlanTask("Ugentlig samtale med klasselæreren", TEACHER, date(2026, 12, 1), date(2026, 12, 18), "done",
+                     NOW),
+            PlanTask("Pause-kort i timerne", TEACHER, date(2026, 12, 1), date(2027, 3, 31), "open"),
+        )),
+        PlanGoal("family", "Mere ro om aftenen", (
+            PlanTask("Fast sengetid kl. 20", DAD, date(2026, 12, 1), date(2026, 12, 31), "help"),
+        )),
+    ), version=3, accepted=True)
+
+
+HISTORY = (RoundScores(1, {2: 7, 3: 6, 4: 5}, 4), RoundScores(2, {2: 5, 3: 5, 4: 4}, 3))
+
+
+def referat_data(**kw: object) -> ReferatData:
+    meeting = MeetingInfo(11, 2, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), "Skolen, mødelokale 2", "closed",
+                          NOW, {2: True, 3: False})
+    nxt = MeetingInfo(12, 3, datetime(2027, 2, 4, 13, 0, tzinfo=UTC), "Rådhuset, lokale 4", "scheduled")
+    data = ReferatData(DIALOG, 2, PEOPLE, entries(), HISTORY, CONFIG.ruler("barn"), tuple(CONFIG.areas), plan(),
+                       NOW, meeting, nxt, True)
+    return replace(data, **kw)
+
+
+@pytest.fixture(autouse=True)
+def danish():
+    """Danish, and dates in Copenhagen time (as the bot sets them at start-up)."""
+    set_timezone(ZoneInfo("Europe/Copenhagen"))
+    with localized("da"):
+        yield
+
+
+# ---- text people wrote ---------------------------------------------------------------------------
+
+
+def test_clean_keeps_what_the_font_has_and_replaces_the_rest_once_per_emoji():
+    assert clean("æøå ÆØÅ Grüße Zażółć ąęł") == "æøå ÆØÅ Grüße Zażółć ąęł"
+    assert clean(ARABIC) == ARABIC
+    assert clean("a\tb\x00c\x1bd\r\ne") == "a bcd\ne"
+    # A family (three people joined by ZWJ), a flag (two regional letters), a thumb with skin tone:
+    # one box each. A heart with a variation selector keeps the heart.
+    assert clean("👨‍👩‍👧") == REPLACEMENT
+    assert clean("🇩🇰🇸🇪") == REPLACEMENT * 2
+    assert clean("👍🏽") == REPLACEMENT
+    assert clean("❤️") == "❤"
+    assert clean("😀 ✅") == f"{REPLACEMENT} {REPLACEMENT}"
+    assert clean(None) == "" and clean("") == ""
+
+
+def test_markup_is_escaped_for_paragraphs():
+    assert markup("<b>x</b> & <br/>\nny linje") == "&lt;b&gt;x&lt;/b&gt; &amp; &lt;br/&gt;<br/>ny linje"
+
+
+def test_lines_never_overflow_and_long_words_are_cut():
+    widths, default = width_table(FONT)
+    text = "kort " + "x" * 500 + " " + "ord " * 200 + "\n\nny afsnit"
+    lines = break_lines(text, FONT, 8.5, 150)
+    for line in lines:
+        assert sum(widths.get(ord(c), default) for c in line) * 8.5 / 1000 <= 150 + 0.01
+    assert "".join(lines).replace(" ", "").count("x") == 500
+    assert lines[-2:] == ["", "ny afsnit"]
+
+
+# ---- the overview ---------------------------------------------------------------------------------
+
+
+def overview(entries_: tuple[Entry, ...] = (), **kw: object) -> OverviewData:
+    return replace(OverviewData(DIALOG, 2, entries_ or entries(), tuple(CONFIG.areas), NOW), **kw)
+
+
+def test_the_overview_shows_the_round_by_area_in_three_columns_with_date_name_and_role():
+    pdf = render_overview(overview())
+    text = text_of(pdf)
+    for expected in ("Samlet oversigt – dialoginput", "Faxe Kommune", "Emma", "FORTROLIGT", "Side 1 af 1",
+                     "Formålet med dialogen", "Vi vil styrke Emmas trivsel i skolen & derhjemme.",
+                     "DAGTILBUD, SKOLE OG LÆRING", "FAMILIEFORHOLD", "Bekymringer", "Det der fungerer",
+                     "Hvad skal ske?", "23.11.2026 · Hanne Åberg (Klasselærer)", "Mette Ærø (Mor)",
+                     "Hun er god til matematik (runde 2).", "Runde"):
+        assert expected in flat(text), expected
+    # Written markup is text, Danish and other Latin letters survive, Arabic letters are glyphs.
+    assert "<b>fed</b> & <script>alert(1)</script>" in flat(text)
+    assert "Mere ro om aftenen – æøå ÆØÅ, Grüße, Zażółć gęślą jaźń." in flat(text)
+    assert set(ARABIC.replace(" ", "")) <= set(text)
+    assert f"Glad {REPLACEMENT * 3} {REPLACEMENT} ❤ {REPLACEMENT} {REPLACEMENT} slut" in flat(text)
+    # Areas come in the configured order (Dagtilbud before Familieforhold).
+    assert text.index("DAGTILBUD") < text.index("FAMILIEFORHOLD")
+
+
+def test_a_box_longer_than_a_page_continues_on_the_next_pages_with_every_word():
+    words = [f"ord{i:04d}" for i in range(1500)]  # about 12,000 characters in one box
+    long = Entry(3, "health", MOM, NOW, worries=" ".join(words), works="Kort.", next_steps="")
+    pdf = render_overview(overview((long,)))
+    text = text_of(pdf)
+    assert pages(pdf) >= 3
+    assert re.findall(r"ord\d{4}", text) == words  # all, in order, nothing lost or doubled
+    assert "SUNDHEDSFORHOLD (fortsat)" in text and "Mette Ærø (Mor) (fortsat)" in flat(text)
+    assert f"Side 1 af {pages(pdf)}" in text and f"Side {pages(pdf)} af {pages(pdf)}" in text
+    assert text.count("FORTROLIGT") == pages(pdf)
+
+
+def test_an_area_filter_and_an_empty_round_read_clearly():
+    only = render_overview(overview(area="family", entries_=(entries()[1],)))
+    text = text_of(only)
+    assert "Inputområde" in text and "Familieforhold" in text and "DAGTILBUD" not in text
+    empty = text_of(render_overview(replace(overview(), entries=())))
+    assert "Ingen har delt input her endnu." in empty
+
+
+def test_the_overview_in_english():
+    with localized("en"):
+        text = text_of(render_overview(overview()))
+    assert "Overview of the dialog input" in text and "Worries" in text and "CONFIDENTIAL" in text
+    assert "Page 1 of 1" in text
+
+
+# ---- the referat -------------------------------------------------------------------------------------
+
+
+def test_the_referat_has_the_meeting_scores_target_chart_plan_next_meeting_and_input():
+    pdf = render_referat(referat_data())
+    text = text_of(pdf)
+    f = flat(text)
+    for expected in (
+        "Referat af dialogmøde", "Dialogen om Emma", "Faxe Kommune", "Skolen, mødelokale 2",
+        "3. december 2026 kl. 14.00", "Camilla Holm (Familierådgiver)",
+        # participants and their answers
+        "Mette Ærø", "Kommer", "Lars Østergård", "Kommer ikke", "Hanne Åberg", "Intet svar", "Morfar Bent",
+        "Er ikke med i dialogen endnu", "Leder mødet",
+        # the scores of round 2 and the joint target
+        "Skalering – runde 2", "Fælles mål: 3 – Let bekymring", "Bekymring",
+        # the chart: the ruler's fields and the legend
+        "Almen", "Akut bekymring", "Runde 1", "Runde 2", "Fælles mål",
+        # the plan
+        "Mål & Plan", "Emma skal føle sig tryg i skolen", "Ugentlig samtale med klasselæreren", "Udført",
+        "I gang", "Brug for hjælp", "01.12.2026 – 18.12.2026", "Planen er godkendt",
+        # next meeting
+        "Næste møde", "4. februar 2027 kl. 14.00, Rådhuset, lokale 4",
+        # the input of the round
+        "Delt input i runde 2", "Hun er god til matematik (runde 2).",
+    ):
+        assert expected in f, expected
+    assert "<b>fed</b> & <script>alert(1)</script>" in f
+    assert "FORTROLIGT" in text and re.search(r"Side 1 af \d+", text)
+
+
+def test_a_preliminary_referat_and_one_without_anything_yet():
+    text = flat(text_of(render_referat(referat_data(final=False, next_meeting=None))))
+    assert "Referat – foreløbigt" in text and "Mødet i denne runde er ikke afsluttet endnu" in text
+    bare = referat_data(meeting=None, next_meeting=None, entries=(), history=(RoundScores(1),),
+                        plan=PlanInfo(), final=False, round_no=1)
+    text = flat(text_of(render_referat(bare)))
+    assert "Ingen har placeret situationen på linealen i denne runde." in text
+    assert "Der er ikke lavet en plan endnu." in text
+    assert "Der er ikke planlagt et nyt møde endnu." in text
+    assert "Ingen delte input i denne runde." in text
+
+
+def test_the_chart_draws_every_round_and_survives_many_participants():
+    people = (COORD,) + tuple(Who(10 + i, f"Deltager {i}", "network", f"Ven {i}") for i in range(12))
+    history = tuple(RoundScores(r, {10 + i: (i + r) % 10 + 1 for i in range(12) if (i + r) % 4}, r % 10 + 1)
+                    for r in range(1, 7))
+    text = flat(text_of(render_referat(referat_data(participants=people, history=history, round_no=6))))
+    for r in range(1, 7):
+        assert f"Runde {r}" in text
+    assert "Deltager 11 (Ven 11)" in text
+
+
+# ---- the referral -------------------------------------------------------------------------------------
+
+
+def referral(draft: bool) -> ReferralData:
+    approvals = (Approval(MOM, True, NOW), Approval(DAD, None if draft else True, None if draft else NOW))
+    return ReferralData(DIALOG, "ppr", PEOPLE, entries(), 2, HISTORY, CONFIG.ruler("barn"), tuple(CONFIG.areas),
+                        plan(), approvals, NOW, NOW, draft)
+
+
+def test_the_referral_draft_and_the_produced_referral():
+    draft = flat(text_of(render_referral(referral(draft=True))))
+    assert "Indstilling til PPR" in draft and "UDKAST" in draft
+    assert "Lars Østergård (Far): har ikke svaret endnu" in draft
+    final = flat(text_of(render_referral(referral(draft=False))))
+    assert "UDKAST" not in final
+    for expected in ("Pædagogisk Psykologisk Rådgivning", "Camilla Holm (Familierådgiver), Faxe Kommune",
+                     "Formålet med dialogen", "Deltagere i dialogen", "Skalering over tid", "Det har vi afprøvet",
+                     "Ugentlig samtale med klasselæreren", "Udført 23.11.2026", "Mål & Plan", "Samtykke",
+                     "Mette Ærø (Mor): godkendt 23. november 2026 kl. 10.00",
+                     "Det seneste delte input (runde 2)", "<b>fed</b> & <script>alert(1)</script>"):
+        assert expected in final, expected
+
+
+# ---- the invitation letter ------------------------------------------------------------------------------
+
+
+def letter(who: Who) -> LetterData:
+    return LetterData(replace(DIALOG, purpose="Formål med <b>markup</b> & mere"), who, PEOPLE, LINK,
+                      NOW + timedelta(days=14), NOW)
+
+
+def test_the_letter_is_one_page_with_purpose_participants_consent_and_how_to_open():
+    pdf = render_letter(letter(MOM))
+    assert pages(pdf) == 1
+    text = flat(text_of(pdf))
+    for expected in ("Invitation til Familiedialog", "Kære Mette Ærø", "Formål med <b>markup</b> & mere",
+                     "Følgende er inviteret til at deltage", "Camilla Holm (Tovholder)", "Lars Østergård (Far)",
+                     "Morfar Bent (Morfar)", "familiens samtykke kommer først", "Telegram", "Scan QR-koden",
+                     "7. december 2026", "Med venlig hilsen", "Faxe Kommune"):
+        assert expected.lower() in text.lower(), expected
+    assert "AbCdEfGhIjKlMnOpQrStUvWxYz012345" in text.replace(" ", "")
+    other = flat(text_of(render_letter(letter(TEACHER))))
+    assert "når forældrene med forældremyndighed" in other
+
+
+def test_a_very_long_purpose_still_fits_one_page():
+    data = replace(letter(MOM), dialog=replace(DIALOG, purpose="Et langt formål. " * 120))
+    assert pages(render_letter(data)) == 1
+
+
+def test_the_qr_code_opens_the_personal_link():
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    pdf = render_letter(letter(MOM))
+    image = pdfium.PdfDocument(pdf)[0].render(scale=2).to_pil()
+    found = zxingcpp.read_barcodes(image)
+    assert [r.text for r in found] == [LINK]
