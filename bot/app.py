@@ -67,7 +67,8 @@ def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clo
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
         storage = RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True))
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True, with_destiny=True))
         return storage, storage.create_isolation()
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 

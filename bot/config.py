@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # PostgreSQL only: keep Samspil's tables in this schema (e.g. one per municipality).
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
+    redis_prefix: str = Field(default="samspil", pattern=r"^[A-Za-z0-9_-]{1,40}$")  # several bots, one Redis
     default_locale: str = "da"
     timezone: str = "Europe/Copenhagen"
     invite_ttl_days: int = Field(default=14, ge=1, le=365)

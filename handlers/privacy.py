@@ -208,8 +208,9 @@ async def consent_view_button(
     if not decision:
         await query.answer(texts.refusal(decision.refusal, seat.dialog if seat else None), show_alert=True)
         return
-    dialog = seat.dialog
     action = callback_data.action
+    # A withdrawal changes whether the dialog is open: one consent change at a time (as joining).
+    dialog = await q.lock_dialog(session, seat.dialog_id) if action == "withdraw_yes" else seat.dialog
     if action == "keep":
         await query.answer(_("Good – your consent stands."))
         await _drop_buttons(query)
@@ -305,7 +306,9 @@ async def approval_answer(
     if newcomer is None or callback_data.answer not in ("yes", "no"):
         await query.answer(texts.stale_button(), show_alert=True)
         return
-    dialog = newcomer.dialog
+    # Two parents answering at the same moment must both be counted: one at a time.
+    dialog = await q.lock_dialog(session, newcomer.dialog_id)
+    await session.refresh(newcomer)
     me = await q.participant_in(session, person, dialog.id)
     decision = decide(q.seat(me), dialog.state, Action.APPROVE)
     if decision and me.id not in {a.id for a in pv.approvers(dialog, newcomer)}:
@@ -658,9 +661,9 @@ async def erase_and_tell(session: AsyncSession, notices: Notices, person: Person
     """
     person_id = person.id
     for seat in await q.seats_of(session, person):
-        dialog = seat.dialog
-        if not (seat.consent_giver and seat.joined_at is not None and dialog.state != CLOSED):
+        if not (seat.consent_giver and seat.joined_at is not None and seat.dialog.state != CLOSED):
             continue
+        dialog = await q.lock_dialog(session, seat.dialog_id)
         if (await q.latest_answers(session, dialog.id)).get(seat.id) == consent_rules.GIVEN:
             outcome = await q.record_consent(
                 session, dialog=dialog, participant=seat, answer=consent_rules.WITHDRAWN, text_shown=text_shown,
@@ -803,7 +806,8 @@ async def close_button(query: CallbackQuery, callback_data: CloseCb, session: As
         await query.message.answer(_("Cancelled. The dialog is still open."))
         return
     data = await state.get_data()
-    if action != "yes" or await state.get_state() != CloseFlow.confirm.state \
+    dialog = await q.lock_dialog(session, dialog.id)
+    if action != "yes" or dialog.state == CLOSED or await state.get_state() != CloseFlow.confirm.state \
             or data.get("dialog_id") != dialog.id or not data.get("reason"):
         await query.answer(texts.stale_button(), show_alert=True)
         return

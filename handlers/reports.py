@@ -52,7 +52,7 @@ from handlers import texts
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from reports import gather
 from reports import referrals as rf
-from reports.common import localized, render
+from reports.common import localized, on_commit, render
 from reports.letter import letter_data, letter_filename, render_letter
 from reports.overview import overview_data, overview_filename, render_overview
 from reports.referat import referat_data, referat_filename, render_referat
@@ -126,12 +126,25 @@ def _child(dialog: Dialog) -> str:
 _jobs: set[asyncio.Task[Any]] = set()
 
 
-def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """Run `coro` beside the update handling (the task copies the update's i18n context)."""
-    task = asyncio.get_running_loop().create_task(coro)
-    _jobs.add(task)
-    task.add_done_callback(_jobs.discard)
-    return task
+def spawn(session: AsyncSession, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    """Run `make()` beside the update handling once the update's transaction has committed
+    (the read and its audit record are stored first); never if it rolls back."""
+    loop = asyncio.get_running_loop()
+    i18n = I18n.get_current(no_error=True)  # the commit comes after the i18n middleware is done
+
+    async def run() -> None:
+        if i18n is None:
+            await make()
+            return
+        with i18n.context():
+            await make()
+
+    def start() -> None:
+        task = loop.create_task(run())
+        _jobs.add(task)
+        task.add_done_callback(_jobs.discard)
+
+    on_commit(session, start)
 
 
 async def wait_for_documents(timeout: float = 30.0) -> None:  # noqa: ASYNC109
@@ -203,8 +216,9 @@ async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, sessi
     data = await overview_data(session, dialog, round_no, dialog_config, settings, clock.now(), area)
     caption = _("📄 Overview of the shared input – the dialog about {child}, round {round}.").format(
         child=_child(dialog), round=round_no)
-    spawn(_send_pdf(bot, _chat_id(query), render_overview, data, _locale(), lambda: overview_filename(data),
-                    lambda: caption))
+    chat_id, locale = _chat_id(query), _locale()
+    spawn(session, lambda: _send_pdf(bot, chat_id, render_overview, data, locale,
+                                     lambda: overview_filename(data), lambda: caption))
 
 
 # ---- /referat ----------------------------------------------------------------------------------------
@@ -250,8 +264,10 @@ async def _referat(message: Message, session: AsyncSession, p: Participant, conf
     data = await referat_data(session, dialog, meeting, config, settings, clock.now())
     caption = _("📄 Minutes – the dialog about {child}, round {round}.").format(
         child=_child(dialog), round=data.round_no)
-    spawn(_send_pdf(bot, message.chat.id, render_referat, data, _locale(),
-                    lambda: referat_filename(data.dialog.child_name, data.round_no), lambda: caption))
+    chat_id, locale = message.chat.id, _locale()
+    spawn(session, lambda: _send_pdf(bot, chat_id, render_referat, data, locale,
+                                     lambda: referat_filename(data.dialog.child_name, data.round_no),
+                                     lambda: caption))
 
 
 # ---- /indstilling (referral) ------------------------------------------------------------------------
@@ -436,9 +452,11 @@ async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, sess
         data = await referral_data(session, dialog, referral, dialog_config, settings, now, draft=True)
         caption = _("📄 Draft of the referral to {receiver} about {child} – not approved yet.").format(
             receiver=html.quote(receiver_short(referral.receiver)), child=_child(dialog))
-        spawn(_send_pdf(bot, _chat_id(query), render_referral, data, _locale(),
-                        lambda: referral_filename(data.receiver, data.dialog.child_name, draft=True),
-                        lambda: caption))
+        chat_id, locale = _chat_id(query), _locale()
+        spawn(session, lambda: _send_pdf(bot, chat_id, render_referral, data, locale,
+                                         lambda: referral_filename(data.receiver, data.dialog.child_name,
+                                                                   draft=True),
+                                         lambda: caption))
         return
     approves = callback_data.answer == "yes"
     row = rf.answer_of(referral, p.id)

@@ -30,7 +30,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -45,6 +44,7 @@ from reports.common import (
     fmt_day,
     fmt_moment,
     localized,
+    on_commit,
     one_line,
     render,
     safe_filename,
@@ -234,24 +234,7 @@ async def send_referat(bot: Bot, session: AsyncSession, meeting: Meeting, *, con
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
 
-    if not session.in_transaction():
-        start()
-        return len(targets)
-    sync = session.sync_session
-    decided = False  # committed or rolled back: the listeners act once, then stay silent
-
-    def committed(_session: object) -> None:
-        nonlocal decided
-        if not decided:
-            decided = True
-            loop.call_soon(start)
-
-    def rolled_back(_session: object) -> None:
-        nonlocal decided
-        decided = True
-
-    event.listen(sync, "after_commit", committed, once=True)
-    event.listen(sync, "after_rollback", rolled_back, once=True)
+    on_commit(session, start)
     return len(targets)
 
 

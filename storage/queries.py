@@ -107,6 +107,9 @@ async def lock_dialog(session: AsyncSession, dialog_id: int) -> Dialog:
         select(Dialog).where(Dialog.id == dialog_id).with_for_update()
         .execution_options(populate_existing=True))
     assert dialog is not None
+    # Seats loaded earlier in this transaction are read again too (who has joined).
+    await session.execute(select(Participant).where(Participant.dialog_id == dialog_id)
+                          .execution_options(populate_existing=True))
     await session.refresh(dialog, ["participants"])
     return dialog
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -53,6 +52,7 @@ class Database:
     url: str
     schema: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "samspil"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -68,12 +68,9 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     admin = create_async_engine(POSTGRES_URL)
     async with admin.begin() as conn:
         await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    if REDIS_URL:
-        redis = Redis.from_url(REDIS_URL)
-        await redis.flushdb()
-        await redis.aclose()
     try:
-        yield Database("postgres", POSTGRES_URL, schema, REDIS_URL)
+        # A prefix of its own: tests running at the same time never share conversation state.
+        yield Database("postgres", POSTGRES_URL, schema, REDIS_URL, redis_prefix=schema)
     finally:
         async with admin.begin() as conn:
             await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -97,6 +94,7 @@ def settings(emu: BotAPIEmulator, database: Database) -> Settings:
         database_url=database.url,
         database_schema=database.schema,
         redis_url=database.redis_url,
+        redis_prefix=database.redis_prefix,
         municipality_name="Faxe Kommune",
         data_key=TEST_DATA_KEY,
         # Pacing per chat is tested on its own (tests/test_delivery.py); flows need no waits.

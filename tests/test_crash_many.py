@@ -83,7 +83,7 @@ async def bots(settings: Settings, tmp_path: Path) -> AsyncIterator[ForkedBots]:
         "DATA_KEY": _data_key(settings),
         "BOT_TOKEN": settings.token, "BOT_API_URL": settings.bot_api_url,
         "DATABASE_URL": settings.database_url, "DATABASE_SCHEMA": settings.database_schema or "",
-        "REDIS_URL": settings.redis_url or "", "LOG_LEVEL": "WARNING",
+        "REDIS_URL": settings.redis_url or "", "REDIS_PREFIX": settings.redis_prefix, "LOG_LEVEL": "WARNING",
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00",
         "SEND_CHAT_INTERVAL": "0", "OUTBOX_LEASE_SECONDS": "2",
     }
@@ -98,6 +98,11 @@ async def _step(phone: Phone, action, expect: str) -> None:  # type: ignore[no-u
     await phone.wait_for(expect, after=mark, timeout=120)
 
 
+def _opened(message) -> bool:  # type: ignore[no-untyped-def]
+    """Told that the dialog is open: by notice, by the consent reply, or on joining late."""
+    return "er nu i gang" in message.text or "og den er i gang" in message.text
+
+
 async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[str, str, str]) -> None:
     """One person's whole conversation, waiting for the bot's answer to each step."""
     if consent_giver:
@@ -105,7 +110,7 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
         await _step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
     else:
         await _step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
-    await phone.wait_for("er nu i gang", timeout=120)  # the dialog has opened
+    await phone.wait_for(_opened, timeout=120)  # the dialog has opened
     await _step(phone, lambda: phone.send("/input"), "inputområde")
     await _step(phone, lambda: phone.tap("Familieforhold"), "trin 1 af 3")
     await _step(phone, lambda: phone.send(boxes[0]), "Gemt")

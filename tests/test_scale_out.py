@@ -23,7 +23,7 @@ from bot.emulator import BotAPIEmulator
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Consent, FsmRecord, InputEntry, OutboxMessage, Score
-from tests.test_crash_many import ForkedBots, _data_key, _script
+from tests.test_crash_many import ForkedBots, _data_key, _opened, _script
 
 SECRET = "scale-out-secret"
 FAMILIES = 10  # x 5 people = 50
@@ -77,7 +77,7 @@ async def test_three_processes_fifty_people_one_killed(emu: BotAPIEmulator, sett
     env = {
         "DATA_KEY": key, "BOT_TOKEN": settings.token, "BOT_API_URL": settings.bot_api_url,
         "DATABASE_URL": settings.database_url, "DATABASE_SCHEMA": settings.database_schema or "",
-        "REDIS_URL": settings.redis_url, "LOG_LEVEL": "INFO", "SAMSPIL_ARGS": "run --webhook",
+        "REDIS_URL": settings.redis_url, "REDIS_PREFIX": settings.redis_prefix, "LOG_LEVEL": "INFO", "SAMSPIL_ARGS": "run --webhook",
         "WEBHOOK_URL": "http://127.0.0.1/telegram", "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": "0",
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00", "SEND_CHAT_INTERVAL": "0",
@@ -122,6 +122,6 @@ async def test_three_processes_fifty_people_one_killed(emu: BotAPIEmulator, sett
     opened = Counter(r.chat_id for r in emu.sent if r.method == "sendMessage")
     assert sent_notices > 0
     for uid, _name, role, _token in people:
-        texts = [m.text for m in emu.phone(uid, "x").bot_messages if "er nu i gang" in m.text]
+        texts = [m.text for m in emu.phone(uid, "x").bot_messages if _opened(m)]
         assert len(texts) == 1, (uid, texts)
     assert opened  # the emulator saw the sends
