@@ -8,7 +8,7 @@ Danish-looking text, so about 2.7 million characters in all at 12 x 10 x 6), a
 score per person and round, a joint target and a closed meeting per round, and
 a plan. Then the referat of the last round and of the first round is built the
 way the bot builds it (`reports.referat.build_referat`: gather in the session,
-render in a worker thread), three times each; the best time is reported, split
+render in a worker thread), five times each; the best time is reported, split
 into gathering and rendering, and the peak memory of one build (tracemalloc,
 measured in a separate run because tracing slows Python down). Finally the same
 round rendered with 1/4, 1/2 and all of the participants shows how the cost
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import sys
 import tempfile
 import time
@@ -132,8 +133,8 @@ async def seed(sessionmaker, participants: int, areas: int, rounds: int, config)
 
 
 async def build(sessionmaker, dialog_id: int, meeting_id: int, config, settings  # type: ignore[no-untyped-def]
-                ) -> tuple[float, float, float, int]:
-    """(seconds gathering, seconds rendering, CPU seconds of both, PDF size) of one referat.
+                ) -> tuple[float, float, float, int, int]:
+    """(seconds gathering, seconds rendering, CPU seconds of both, PDF size, pages) of one referat.
 
     CPU time is the process's (all threads): on a busy machine it says what the work costs,
     where the wall clock also counts waiting for a core.
@@ -146,7 +147,7 @@ async def build(sessionmaker, dialog_id: int, meeting_id: int, config, settings 
         t1 = time.perf_counter()
     pdf = await asyncio.to_thread(_render, data)
     t2, c2 = time.perf_counter(), time.process_time()
-    return t1 - t0, t2 - t1, c2 - c0, len(pdf)
+    return t1 - t0, t2 - t1, c2 - c0, len(pdf), len(re.findall(rb"/Type /Page\b(?!s)", pdf))
 
 
 def _render(data) -> bytes:  # type: ignore[no-untyped-def]
@@ -178,15 +179,17 @@ async def main() -> None:
 
         # Warm up (font loading, imports) once, as a running bot is warm.
         await build(sm, dialog_id, meetings[0], config, settings)
-        results = {}
+        results, cpu = {}, {}
         for label, meeting_id in ((f"round {args.rounds}", meetings[-1]), ("round 1", meetings[0])):
-            runs = [await build(sm, dialog_id, meeting_id, config, settings) for _ in range(3)]
-            gather_s, render_s, cpu_s, size = min(runs, key=lambda r: r[0] + r[1])
+            runs = [await build(sm, dialog_id, meeting_id, config, settings) for _ in range(5)]
+            gather_s, render_s, cpu_s, size, pages = min(runs, key=lambda r: r[0] + r[1])
             results[label] = gather_s + render_s
+            cpu[label] = min(r[2] for r in runs)
             print(f"referat {label}: {gather_s + render_s:.3f} s (gather {gather_s:.3f} s, render "
-                  f"{render_s:.3f} s; CPU {cpu_s:.3f} s), {size / 1024:.0f} KiB")
+                  f"{render_s:.3f} s; CPU {cpu_s:.3f} s), {size / 1024:.0f} KiB, {pages} pages")
         last = f"round {args.rounds}"
-        print(f"ratio {last} / round 1: {results[last] / results['round 1']:.2f}")
+        print(f"ratio {last} / round 1: {results[last] / results['round 1']:.2f} wall, "
+              f"{cpu[last] / cpu['round 1']:.2f} CPU")
 
         tracemalloc.start()
         async with sm() as s:
