@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from aiogram import F, Router, html
+from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -35,6 +35,7 @@ from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from reports.referat import send_referat
 from rules.access import ACTIVE, Action, decide
 from rules.dates import DateParseError, at_local, parse_meeting_time
 from rules.dialog_config import DialogConfig
@@ -359,7 +360,7 @@ FLOW_ACTIONS = ("send", "edit_when", "edit_place", "same_place", "abort")
 @router.callback_query(MeetingCb.filter())
 async def meeting_button(query: CallbackQuery, callback_data: MeetingCb, session: AsyncSession,
                          person: Person | None, state: FSMContext, clock: Clock, settings: Settings,
-                         notices: Notices, dialog_config: DialogConfig) -> None:
+                         notices: Notices, dialog_config: DialogConfig, bot: Bot) -> None:
     p, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
@@ -487,6 +488,8 @@ async def meeting_button(query: CallbackQuery, callback_data: MeetingCb, session
         await msg.edit_reply_markup(reply_markup=None)
         new_round = await mt.close_meeting(session, meeting, dialog, now)
         await on_meeting_closed(session, notices, meeting)
+        # The report is the minutes: read now, in this transaction; sent after the commit.
+        await send_referat(bot, session, meeting, config=dialog_config, settings=settings, now=now)
         await msg.answer(_(
             "The meeting is closed. Round {next} has begun: before the next meeting everyone gives new "
             "input and scales again. Remember to send the plan for approval under /plan.").format(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -130,6 +130,14 @@ async def close_meeting(session: AsyncSession, meeting: Meeting, dialog: Dialog,
     if dialog.round_no == meeting.round_no:
         dialog.round_no += 1
     new = await round_row(session, dialog.id, dialog.round_no, now)
+    # Drafts nobody shared before the meeting are not lost: they move to the new round,
+    # where their authors find them under /input.
+    await session.execute(
+        update(InputEntry)
+        .where(InputEntry.dialog_id == dialog.id, InputEntry.round_no == meeting.round_no,
+               InputEntry.shared_at.is_(None))
+        .values(round_no=dialog.round_no)
+        .execution_options(synchronize_session=False))
     await session.flush()
     return new
 

@@ -345,8 +345,11 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     ask = await cast.tap(coord, "⏹ Close the meeting")
     assert ask.text == ("Vil du afslutte mødet? Runde 1 slutter, og runde 2 begynder: nye input og nye "
                         "skaleringer hører til runde 2, og runde 1 gemmes som historik.")
-    closed = await cast.tap(coord, "Yes, close the meeting")
+    closed = await cast.tap(coord, "Yes, close the meeting", expect="Mødet er afsluttet")
     assert closed.text.startswith("Mødet er afsluttet. Runde 2 er begyndt")
+    # The report is the minutes: everyone gets it as a protected PDF.
+    docs = [d for d in coord.phone.documents if d.file_name.endswith(".pdf")]
+    assert docs and docs[-1].protect_content
     [meeting] = await meetings(fam)
     assert (meeting.status, meeting.closed_at) == ("closed", clock.now())
     async with samspil.sessionmaker() as s:
