@@ -75,6 +75,15 @@ def _logging(settings: Settings) -> None:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     # Alembic announces its plugins at INFO on import: noise before any one-line error.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # On SIGTERM aiogram cancels the update being handled; its transaction rolls back
+    # (the update was not confirmed and comes again) and the pool reports the
+    # cancelled rollback with a traceback. That is the shutdown, not a fault.
+    logging.getLogger("sqlalchemy.pool").addFilter(_not_a_cancelled_rollback)
+
+
+def _not_a_cancelled_rollback(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, asyncio.CancelledError)
 
 
 def main(argv: list[str] | None = None) -> None:
