@@ -71,6 +71,9 @@ async def run_demo(out: str | None = None) -> int:
             cast = Cast(emu=emu, settings=settings, i18n=app.i18n, clock=clock, scheduler=app.scheduler)
             people = await play(cast, clock)
             problems = await check(app)
+            referat = await _save_referat(emu, people[1], workdir)
+            if referat is None:
+                problems.append("no meeting report (referat) reached the participants")
         finally:
             await app.dp.stop_polling()
             await polling
@@ -82,7 +85,26 @@ async def run_demo(out: str | None = None) -> int:
             print(f"DEMO FAILED: {p}")
         return 1
     print(f"\nThe demo's database is at {db}")
+    print(f"The meeting report (referat) Mette received is at {referat}")
     return 0
+
+
+async def _save_referat(emu: BotAPIEmulator, person: Person, workdir: Path) -> Path | None:
+    """The referat goes out after the meeting closes; keep the copy one parent received."""
+    def is_referat(name: str) -> bool:
+        return name.lower().startswith(("referat", "minutes"))
+
+    def received() -> bool:
+        return any(is_referat(d.file_name) for d in person.phone.documents)
+
+    try:
+        await emu.wait_until(received, timeout=60)
+    except AssertionError:
+        return None
+    doc = [d for d in person.phone.documents if is_referat(d.file_name)][-1]
+    path = workdir / "referat.pdf"
+    path.write_bytes(doc.data)
+    return path
 
 
 async def play(cast: Cast, clock: FakeClock) -> list[Person]:
