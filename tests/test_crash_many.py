@@ -24,7 +24,6 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, Phone
-from bot.playbook import link_token
 from storage import crypto
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -162,7 +161,8 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         # Once the new process is up (it asks getMe when polling starts), pull the plug
         # at a random moment while it works.
         started = emu.calls["getMe"]
-        await emu.wait_until(lambda: emu.calls["getMe"] > started or scripts.done(), timeout=120)
+        await emu.wait_until(lambda started=started: emu.calls["getMe"] > started or scripts.done(),
+                             timeout=120)
         await asyncio.sleep(rng.uniform(0.1, 1.5))
         await bots.kill()
         kills += 1

@@ -46,7 +46,7 @@ async def _port_of(log: Path, emu: BotAPIEmulator) -> int:
         if ready():
             return found[0]
         await asyncio.sleep(0.05)
-    raise AssertionError(f"bot process did not start: {log.read_text(errors='replace')[-2000:]}")
+    raise AssertionError(f"bot process did not start: {log.read_text(errors='replace')[-2000:]}")  # noqa: ASYNC240
 
 
 async def test_three_processes_fifty_people_one_killed(emu: BotAPIEmulator, settings: Settings,
@@ -121,7 +121,7 @@ async def test_three_processes_fifty_people_one_killed(emu: BotAPIEmulator, sett
     # Every notice once: each person heard once that their dialog opened.
     opened = Counter(r.chat_id for r in emu.sent if r.method == "sendMessage")
     assert sent_notices > 0
-    for uid, _name, role, _token in people:
+    for uid, _name, _role, _token in people:
         texts = [m.text for m in emu.phone(uid, "x").bot_messages if _opened(m)]
         assert len(texts) == 1, (uid, texts)
     assert opened  # the emulator saw the sends
