@@ -456,3 +456,64 @@ async def test_the_bot_keeps_answering_while_the_key_rotates(cast, samspil: App)
     assert seen > 3
     async with samspil.engine.connect() as conn:
         assert set(await crypto.key_ids_in_use(conn)) == {new.current_id}
+
+
+# ---- an older database: the upgrade encrypts what it stored in the clear ------------------------------
+
+
+def _downgrade(conn, revision: str) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, revision)
+
+
+async def test_upgrading_an_older_database_encrypts_its_plaintext_and_downgrading_decrypts(
+        tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    crypto.install(None)  # the old version had no key
+    await upgrade(engine, "0006")
+    when = "2026-11-23 09:00:00.000000"
+    pdf = b"%PDF-1.4 Marguerite " + bytes(range(256))
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO person (id, telegram_id, name, title, created_at) "
+                                "VALUES (1, 42, 'Camilla Tovholder', NULL, :w)"), {"w": when})
+        await conn.execute(text(
+            "INSERT INTO dialog (id, coordinator_id, child_name, age_group, purpose, state, round_no, plan_version, "
+            "plan_accepted_version, created_at, purpose_updated_at) "
+            "VALUES (1, 1, 'Marguerite', 'barn', 'Trivsel i skolen igen', 'active', 1, 0, 0, :w, :w)"), {"w": when})
+        await conn.execute(text(
+            "INSERT INTO participant (id, dialog_id, person_id, name, role, consent_giver, created_at) "
+            "VALUES (1, 1, 1, 'Camilla Tovholder', 'coordinator', 0, :w)"), {"w": when})
+        await conn.execute(text(
+            "INSERT INTO input_entry (dialog_id, participant_id, round_no, area, worries, works, next_steps, "
+            "created_at, updated_at) VALUES (1, 1, 1, 'familie', 'Hun sover uroligt', NULL, '', :w, :w)"),
+            {"w": when})
+        await conn.execute(text(
+            "INSERT INTO referral (dialog_id, receiver, status, round_no, requested_at, pdf) "
+            "VALUES (1, 'ppr', 'produced', 1, :w, :pdf)"), {"w": when, "pdf": pdf})
+
+    crypto.install(ring(KEY_A))
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        assert await crypto.key_ids_in_use(conn) == {ring(KEY_A).current_id: 7}
+        raw = (await conn.execute(text("SELECT child_name, purpose FROM dialog"))).one()
+        blob = await conn.scalar(text("SELECT pdf FROM referral"))
+    assert all(v.startswith("v1:") for v in raw) and blob.startswith(b"v1:") and b"Marguerite" not in blob
+    async with make_sessionmaker(engine)() as s:
+        dialog = await s.get(Dialog, 1)
+        assert (dialog.child_name, dialog.purpose) == ("Marguerite", "Trivsel i skolen igen")
+        entry = await s.scalar(select(InputEntry))
+        assert (entry.worries, entry.works, entry.next_steps) == ("Hun sover uroligt", None, "")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_downgrade, "0006")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT child_name, purpose FROM dialog"))).one() == (
+            "Marguerite", "Trivsel i skolen igen")
+        assert await conn.scalar(text("SELECT pdf FROM referral")) == pdf
+    await engine.dispose()

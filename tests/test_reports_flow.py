@@ -175,6 +175,7 @@ async def _meeting_with_plan(fam, cast, clock) -> int:  # type: ignore[no-untype
     await cast.add_goal(coord, "Familieforhold", "Mere ro om aftenen")
     await cast.add_task(coord, "Fast sengetid kl. 20", "Lars (Far)", "4/12", "18/12")
     await cast.close_meeting(coord)
+    await wait_for_sending()  # closing the meeting sends everyone the referat
     async with fam.app.sessionmaker() as s:
         return await s.scalar(select(Meeting.id).where(Meeting.dialog_id == fam.dialog_id))
 
@@ -239,7 +240,8 @@ async def test_referat_command_for_the_coordinator_only(fam, cast, samspil, emu,
     text = text_of((await next_document(emu, coord, before)).data)
     assert "Referat af dialogmøde" in text and "foreløbigt" not in text
     await wait_for_documents()
-    assert fam.mom.phone.documents == []
+    # Mette has the referat sent when the meeting closed; /referat went to the coordinator alone.
+    assert [d.file_name for d in fam.mom.phone.documents] == ["referat-emma-runde-1.pdf"]
 
 
 # ---- the referral (indstilling) -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 
-# Every PersonalText column as of this revision: (table, primary key, columns).
+# Every PersonalText / PersonalBytes column as of this revision: (table, primary key, columns).
 PERSONAL = [
     ("fsm_state", "key", ("data",)),
     ("person", "id", ("name", "title")),
@@ -35,6 +35,7 @@ PERSONAL = [
     ("meeting", "id", ("place",)),
     ("plan_answer", "id", ("comment",)),
     ("task", "id", ("what",)),
+    ("referral", "id", ("pdf",)),  # PersonalBytes: the stored PDF
 ]
 BATCH = 500
 
@@ -58,7 +59,11 @@ def _convert(encrypting: bool) -> None:
                     if value is None or crypto.is_encrypted(value) == encrypting:
                         continue
                     # crypto.ring() stops with "DATA_KEY: ..." when no key is configured.
-                    changes[col] = crypto.encrypt(value) if encrypting else crypto.decrypt(value)
+                    if isinstance(value, (bytes, memoryview)):
+                        value = bytes(value)
+                        changes[col] = crypto.encrypt_bytes(value) if encrypting else crypto.decrypt_bytes(value)
+                    else:
+                        changes[col] = crypto.encrypt(value) if encrypting else crypto.decrypt(value)
                 if changes:
                     conn.execute(sa.update(t).where(t.c[pk] == row[0]).values(changes))
 
