@@ -20,6 +20,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast
+from storage import crypto
 
 # Property tests draw the same examples on every run: a test that fails sometimes is a
 # failing test, so randomness belongs in the search for examples, not in CI.
@@ -33,6 +34,13 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # anywhere in the tests, and the processes they start (tests/helpers.cli_env), find it.
 TEST_DATA_KEY = "c2Ftc3BpbC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE="
 os.environ["DATA_KEY"] = TEST_DATA_KEY
+
+
+@pytest.fixture(autouse=True)
+def _data_key_in_this_process() -> None:
+    """Tests that open the database directly read and write personal text too."""
+    if crypto.configured() is None:
+        crypto.configure(TEST_DATA_KEY)
 os.environ.pop("DATA_KEY_FILE", None)
 os.environ.pop("DATA_KEYS_OLD", None)
 
