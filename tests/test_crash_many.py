@@ -162,10 +162,10 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     kills = 0
     bots.start()
     while kills < KILLS and not scripts.done():
-        # Once the new process is up and polling (its first getUpdates), pull the plug at a
-        # random moment while it works.
-        started = emu.calls["getUpdates"]
-        await emu.wait_until(lambda started=started: emu.calls["getUpdates"] > started or scripts.done(),
+        # Once the new process is up (it asks getMe when polling starts), pull the plug
+        # at a random moment while it works.
+        started = emu.calls["getMe"]
+        await emu.wait_until(lambda started=started: emu.calls["getMe"] > started or scripts.done(),
                              timeout=120)
         await asyncio.sleep(rng.uniform(0.1, 1.5))
         await bots.kill()
