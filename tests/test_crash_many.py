@@ -117,7 +117,7 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
     await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 2 af 3")
     await _step(phone, lambda: phone.send(boxes[2]), "Gemt")
     await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
-    await _step(phone, lambda: phone.tap("Spring over – se kladden"), "kun du kan se")
+    await _step(phone, lambda: phone.tap("Spring over – se kladden"), "din kladde (kun du kan se den)")
     await _step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "dele dit input")
     await _step(phone, lambda: phone.tap("Ja, del nu"), "nu delt")
     await _step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
