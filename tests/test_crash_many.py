@@ -1,6 +1,6 @@
 """Nothing lost, nothing twice: scripted conversations while the bot is SIGKILLed again and again.
 
-Twenty-four people go through consent, three boxes of input, sharing and a score while a
+Forty people go through consent, three boxes of input, sharing and a score while a
 killer stops the real bot process at random moments (at least 50 times) and
 starts it again. At the end every answer is stored exactly once and everyone
 finished where the script ends.
@@ -137,7 +137,7 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     await upgrade(engine)
     now = Clock().now()
     people = [("Mette", "parent_custody", "Mor"), ("Jens", "parent_custody", "Far")] + [
-        (f"Deltager{i}", "professional" if i % 2 else "network", f"Rolle{i}") for i in range(22)]
+        (f"Deltager{i}", "professional" if i % 2 else "network", f"Rolle{i}") for i in range(38)]
     tokens = {}
     async with make_sessionmaker(engine)() as s, s.begin():
         coord = await q.get_or_create_person(s, 1, now)
@@ -167,7 +167,7 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         started = emu.calls["getMe"]
         await emu.wait_until(lambda started=started: emu.calls["getMe"] > started or scripts.done(),
                              timeout=120)
-        await asyncio.sleep(rng.uniform(0.1, 1.5))
+        await asyncio.sleep(rng.uniform(0.05, 0.8))
         await bots.kill()
         kills += 1
         bots.start()
