@@ -770,9 +770,10 @@ class _Fault:
 class Hold:
     """Requests held on the wire by :meth:`BotAPIEmulator.hold`."""
 
-    def __init__(self, method: str, after: int) -> None:
+    def __init__(self, method: str, after: int, via: str | None) -> None:
         self.method = method
         self.after = after
+        self.via = via
         self.seen = 0
         self.waiting = 0
         self.reached = asyncio.Event()
@@ -780,7 +781,11 @@ class Hold:
         self.dropped = False
 
     def release(self, *, drop: bool = False) -> None:
-        """Let the held requests go on, or (drop) answer them with an error, undone."""
+        """Let the held requests go on, or (drop) answer them with an error, undone.
+
+        Dropping also fails every later call of the method on the same route: a
+        killed process's request still in a socket buffer never reaches anyone either.
+        """
         self.dropped = drop
         self.released.set()
 
@@ -1378,6 +1383,9 @@ class BotAPIEmulator:
         app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
+        # The same API under a named route (see `base_url_via`).
+        app.router.add_route("*", "/via/{via}/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/via/{via}/file/bot{token}/{file_path:.+}", self._handle_file)
         self._add_people_routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -1419,6 +1427,11 @@ class BotAPIEmulator:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self._port}"
+
+    def base_url_via(self, via: str) -> str:
+        """The Bot API under a named route: the same bot, but a test can tell one
+        process's requests from another's (e.g. a killed process and its successor)."""
+        return f"{self.base_url}/via/{via}"
 
     @property
     def port(self) -> int:
@@ -1729,7 +1742,7 @@ class BotAPIEmulator:
         try:
             try:
                 params = await _read_request_params(request)
-                result = await self._execute(name, handler, params)
+                result = await self._execute(name, handler, params, via=request.match_info.get("via"))
             except _APIError as error:
                 logger.debug("%s -> %s %s", name, error.code, error.description)
                 return _json_response(error.payload(), error.code)
@@ -1745,19 +1758,24 @@ class BotAPIEmulator:
                 self._inflight -= 1
                 self._changes.notify()
 
-    def hold(self, method: str, *, after: int) -> Hold:
+    def hold(self, method: str, *, after: int, via: str | None = None) -> Hold:
         """Let `after` calls of `method` through, then hold the next ones on the wire.
 
         A held call has done nothing yet: a test can kill the bot while a send is in
         flight and know that message was never delivered (`release(drop=True)`).
+        `via` limits the hold to calls on that named route (`base_url_via`).
         """
-        hold = Hold(method, after)
+        hold = Hold(method, after, via)
         self._holds.append(hold)
         return hold
 
-    async def _execute(self, name: str, handler: _Handler, params: _Params) -> Any:
+    async def _execute(self, name: str, handler: _Handler, params: _Params, *, via: str | None = None) -> Any:
         for hold in list(self._holds):
-            if hold.method == name and not hold.released.is_set():
+            if hold.method != name or hold.via != via:
+                continue
+            if hold.dropped:
+                raise _APIError(500, "Internal Server Error: the request was dropped")
+            if not hold.released.is_set():
                 hold.seen += 1
                 if hold.seen > hold.after:
                     hold.waiting += 1

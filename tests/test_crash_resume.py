@@ -218,16 +218,19 @@ async def test_sigkill_in_a_burst_of_500_notices_loses_none_and_repeats_none(
         emu.phone(20_000 + i, f"P{i}").open_chat()
 
     bot_process.env.update(SEND_RATE="200", SEND_CHAT_INTERVAL="0", SEND_CONCURRENCY="8",
-                           OUTBOX_LEASE_SECONDS="3")
-    hold = emu.hold("sendMessage", after=200)
+                           OUTBOX_LEASE_SECONDS="3", BOT_API_URL=emu.base_url_via("first"))
+    hold = emu.hold("sendMessage", after=200, via="first")
     bot_process.start()
     await asyncio.wait_for(hold.reached.wait(), 60)
     # Everything Telegram accepted is recorded as sent; the next sends are on the wire.
     sent_count = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
     await _wait_db(settings, sent_count, 200)
     bot_process.kill()
-    hold.release(drop=True)  # the dead process's requests in flight never reached anyone
+    # The dead process's requests on the wire, and any still in a socket buffer, never
+    # reach anyone: every call on its route fails from now on.
+    hold.release(drop=True)
 
+    bot_process.env["BOT_API_URL"] = emu.base_url_via("second")
     bot_process.start()  # the dead process's claims come back when their lease runs out
     await emu.wait_until(lambda: len({r.chat_id for r in emu.sent}) == n, timeout=90)
     await _wait_db(settings, sent_count, n)
