@@ -240,13 +240,17 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
             if await privacy.coordinates_open_dialogs(session, person):
                 raise ConfigError(f"person {person.id} coordinates dialogs that are not closed; "
                                   "close them (or hand them over) first")
-            pid = person.id
+            pid, tid = person.id, person.telegram_id
             result = await erase_and_tell(
                 session, Notices(settings, clock), person, now=clock.now(), keep=settings.keep_on_erase_set,
                 text_shown="Erased on the person's request by an administrator (samspil admin erase-person).",
                 locale=settings.default_locale, actor_id=None, actor_role="admin")
     finally:
         await engine.dispose()
+    if settings.redis_url and tid is not None:  # conversation state kept outside the database
+        from storage.fsm import forget_in_redis
+
+        await forget_in_redis(settings.redis_url, settings.redis_prefix, tid)
 
     def counts(d: dict[str, int]) -> str:
         return ", ".join(f"{k} {v}" for k, v in sorted(d.items()) if v) or "nothing"

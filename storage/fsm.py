@@ -83,3 +83,21 @@ class SQLStorage(BaseStorage):
 
     async def close(self) -> None:
         pass
+
+
+async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
+    """Delete a person's conversation state kept in Redis (RedisStorage, DefaultKeyBuilder
+    with bot id and destiny: ``prefix:bot:chat:user:destiny:part``), for any bot id.
+
+    The SQL storage's rows go with the person's other rows (storage/privacy.py); Redis
+    is another store, so an erasure outside the bot (`samspil admin erase-person`)
+    clears it here. Returns how many keys were deleted.
+    """
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*:{telegram_id}:{telegram_id}:*", count=500)]
+        return int(await redis.delete(*keys)) if keys else 0
+    finally:
+        await redis.aclose()

@@ -1,9 +1,11 @@
 """Nothing lost, nothing twice: scripted conversations while the bot is SIGKILLed again and again.
 
-Forty people go through consent, three boxes of input, sharing and a score while a
-killer stops the real bot process at random moments (at least 50 times) and
-starts it again. At the end every answer is stored exactly once and everyone
-finished where the script ends.
+Forty people go through consent, three boxes of input, sharing and a score; the
+coordinator writes Mål & Plan (a goal, a task with an owner and a period) and
+sends it for approval, and both parents agree to it; all the while a killer
+stops the real bot process at random moments (at least 50 times) and starts it
+again. At the end every answer is stored exactly once, the plan is in force, the
+task's owner was told once, and everyone finished where the script ends.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +30,17 @@ from bot.emulator import BotAPIEmulator, Phone
 from storage import crypto
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.models import Consent, FsmRecord, InputEntry, Score
+from storage.models import (
+    Consent,
+    Dialog,
+    FsmRecord,
+    Goal,
+    InputEntry,
+    OutboxMessage,
+    PlanAnswer,
+    Score,
+    Task,
+)
 
 KILLS = int(os.environ.get("SAMSPIL_CRASH_KILLS", "50"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +115,31 @@ def _opened(message) -> bool:  # type: ignore[no-untyped-def]
     return "er nu i gang" in message.text or "og den er i gang" in message.text
 
 
+GOAL = "Emma skal have en god skoledag."
+TASK = "Klasselæreren holder en ugentlig samtale med Emma."
+OWNER = "Deltager1"  # a professional
+
+
+def _is_review(message) -> bool:  # type: ignore[no-untyped-def]
+    return "til godkendelse" in message.text and any("Vi er enige" in b for row in message.buttons for b in row)
+
+
+async def _coordinator_plan(phone: Phone, today_plus_40: str) -> None:
+    """The coordinator writes Mål & Plan once the dialog is open and sends it for approval."""
+    await phone.wait_for(_opened, after=0, timeout=300)
+    await _step(phone, lambda: phone.send("/plan"), "Mål & Plan")
+    await _step(phone, lambda: phone.tap("➕ Nyt mål"), "Hvilket inputområde")
+    await _step(phone, lambda: phone.tap("Udvikling og adfærd"), "Skriv målet")
+    await _step(phone, lambda: phone.send(GOAL), "Ingen opgaver endnu")
+    await _step(phone, lambda: phone.tap("➕ Ny opgave"), "Ny opgave under målet")
+    await _step(phone, lambda: phone.send(TASK), "Hvem har ansvaret")
+    await _step(phone, lambda: phone.tap(f"{OWNER} (Rolle1)"), "Hvornår starter opgaven")
+    await _step(phone, lambda: phone.send("i dag"), "Hvornår skal opgaven være færdig")
+    await _step(phone, lambda: phone.send(today_plus_40), "1. " + TASK)
+    await _step(phone, lambda: phone.send("/plan"), "Mål & Plan")
+    await _step(phone, lambda: phone.tap("📨 Send planen til godkendelse"), "sendt til godkendelse")
+
+
 async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[str, str, str]) -> None:
     """One person's whole conversation, waiting for the bot's answer to each step."""
     if consent_giver:
@@ -123,6 +161,9 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
     await _step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
     await _step(phone, lambda: phone.tap("4"), "Er det dit tal")
     await _step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")
+    if consent_giver:  # the parents agree to Mål & Plan once the coordinator has sent it
+        await phone.wait_for(_is_review, after=0, timeout=600)
+        await _step(phone, lambda: phone.tap("✅ Vi er enige"), "Tak")
 
 
 async def test_fifty_kills_lose_nothing_and_repeat_nothing(
@@ -153,7 +194,8 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     phones = {name: emu.phone(100 + i, name) for i, (name, _r, _rel) in enumerate(people)}
     boxes = {name: (f"{name} bekymring del 1", f"{name} bekymring del 2", f"{name} ressource")
              for name, _r, _rel in people}
-    scripts = asyncio.gather(*(
+    end = (now + timedelta(days=40)).date()
+    scripts = asyncio.gather(_coordinator_plan(emu.phone(1, "Camilla"), f"{end.day}.{end.month:02d}.{end.year}"), *(
         _script(phones[name], tokens[name], role == "parent_custody", boxes[name])
         for name, role, _rel in people))
 
@@ -173,6 +215,7 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         bots.start()
         assert loop.time() < give_up, f"the scripts did not finish (seed {seed}, {kills} kills)"
     await asyncio.wait_for(scripts, 600)
+    await phones[OWNER].wait_for(lambda m: "er godkendt" in m.text, after=0, timeout=120)  # the owner is told
     assert kills >= KILLS, f"the conversations ended after {kills} kills; make them longer"
     await emu.wait_idle(timeout=60, settle=0)
     print(f"\ncrash test: seed {seed}, {kills} kills, {len(people)} conversations")
@@ -183,6 +226,11 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         entries = list(await s.scalars(select(InputEntry)))
         scores = list(await s.scalars(select(Score)))
         states = [r.state for r in await s.scalars(select(FsmRecord)) if r.state]
+        goals = list(await s.scalars(select(Goal)))
+        tasks = list(await s.scalars(select(Task)))
+        answers = list(await s.scalars(select(PlanAnswer)))
+        [dialog_row] = list(await s.scalars(select(Dialog)))
+        assigned = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "tasks_assigned")))
     await engine.dispose()
     assert sorted(c.answer for c in consents) == ["given", "given"]
     assert len(entries) == len(people)  # one entry each: nothing lost, nothing twice
@@ -193,3 +241,10 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         assert entry.next_steps is None and entry.shared_at is not None
     assert sorted(sc.value for sc in scores) == [4] * len(people)
     assert states == []  # everyone finished their conversation
+    # Mål & Plan: one goal, one task, two agreeing answers, in force; the owner told once.
+    assert [g.text for g in goals] == [GOAL] and [t.what for t in tasks] == [TASK]
+    assert sorted((a.agrees, a.plan_version) for a in answers) == [(True, dialog_row.plan_version)] * 2
+    assert dialog_row.plan_accepted_version == dialog_row.plan_version
+    assert len(assigned) == 1  # one notice row (its "sent" mark may still be on its way)
+    told = [m for m in phones[OWNER].bot_messages if "er godkendt" in m.text]
+    assert len(told) == 1 and TASK in told[0].text

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -226,7 +227,13 @@ def cli_db(settings: Settings) -> dict[str, str]:
     env = {"DATABASE_URL": settings.database_url}
     if settings.database_schema:
         env["DATABASE_SCHEMA"] = settings.database_schema
+    if settings.redis_url:
+        env.update(REDIS_URL=settings.redis_url, REDIS_PREFIX=settings.redis_prefix)
     return env
+
+
+def _conversation_key(samspil: App, telegram_id: int) -> StorageKey:
+    return StorageKey(bot_id=samspil.bot.id, chat_id=telegram_id, user_id=telegram_id)
 
 
 async def test_admin_erase_person_does_the_same_on_request(
@@ -238,6 +245,11 @@ async def test_admin_erase_person_does_the_same_on_request(
                            next_steps=None)
     await cast.share_input(fam.teacher)
     teacher_id = fam.teacher.phone.user_id
+    # She is in the middle of writing (the step lives in the FSM storage: SQL or Redis).
+    await cast.say(fam.teacher, "/input")
+    await cast.tap_text(fam.teacher, "Familieforhold")
+    storage = samspil.dp.storage
+    assert await storage.get_state(_conversation_key(samspil, teacher_id)) is not None
 
     # Unknown people: one line, exit 2, nothing changes.
     run = await samspil_cli("admin", "erase-person", "--telegram-id", "5", cwd=tmp_path, **cli_db)
@@ -259,6 +271,8 @@ async def test_admin_erase_person_does_the_same_on_request(
         assert await s.scalar(select(PersonRow).where(PersonRow.telegram_id == teacher_id)) is None
         left = [e.worries for e in await s.scalars(select(InputEntry))]
     assert TEACHER_DRAFT not in left and "Hun har få venner." not in left
+    assert await storage.get_state(_conversation_key(samspil, teacher_id)) is None  # the step is gone too
+    assert await storage.get_data(_conversation_key(samspil, teacher_id)) == {}
     # The teacher gave no consent: the dialog goes on.
     assert await dialog_state(fam) == "active"
     assert (await cast.say(fam.teacher, "/start")).text.startswith(GREETING)
