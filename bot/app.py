@@ -69,7 +69,7 @@ def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clo
         storage = RedisStorage.from_url(
             settings.redis_url,
             key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True, with_destiny=True))
-        return storage, storage.create_isolation()
+        return storage, storage.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 
 

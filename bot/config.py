@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
     redis_prefix: str = Field(default="samspil", pattern=r"^[A-Za-z0-9_-]{1,40}$")  # several bots, one Redis
+    # With Redis: how long one person's conversation lock lives. A process killed while
+    # handling that person's update leaves the lock behind until it expires, and a polling
+    # process waits for it; handling an update takes milliseconds to a few seconds.
+    fsm_lock_seconds: int = Field(default=15, ge=2, le=300)
     default_locale: str = "da"
     timezone: str = "Europe/Copenhagen"
     invite_ttl_days: int = Field(default=14, ge=1, le=365)

@@ -168,10 +168,6 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
 
 async def test_fifty_kills_lose_nothing_and_repeat_nothing(
         emu: BotAPIEmulator, settings: Settings, bots: ForkedBots) -> None:
-    if not settings.database_url.startswith("sqlite"):
-        # Several processes on PostgreSQL with a kill: tests/test_scale_out.py. This variant
-        # stalled on PostgreSQL in the last session and is not yet understood (see the note).
-        pytest.skip("the repeated-kill test runs on SQLite; PostgreSQL kills are in test_scale_out")
     seed = int(os.environ.get("SAMSPIL_CRASH_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
     engine = make_engine(settings.database_url, schema=settings.database_schema)
