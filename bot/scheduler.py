@@ -48,6 +48,10 @@ from storage.models import Dialog, OutboxMessage, Participant, Person
 
 log = logging.getLogger("samspil.scheduler")
 
+
+class _ClaimLost(Exception):
+    """The rows' lease ran out before they were sent and another scheduler took them."""
+
 MAX_ATTEMPTS = 12
 SEPARATOR = "\n\n· · ·\n\n"
 
@@ -254,6 +258,10 @@ class OutboxScheduler:
                         if pending:
                             await self._retry([row.id for row, _ in pending], timedelta(0), "held")
                         return
+            except _ClaimLost:
+                # Another scheduler holds these rows now and sends them; the rest of this
+                # person's rows stay claimed until their lease runs out.
+                log.info("claim lost before sending person_id=%s", person_id)
             except Exception:
                 # Leave the rows claimed: the lease runs out and they are tried again.
                 log.exception("delivery failed person_id=%s rows=%s", person_id, len(rendered))
@@ -269,6 +277,7 @@ class OutboxScheduler:
     async def _send(self, chat_id: int, person_id: int, message: Rendered, rows: list[OutboxMessage]) -> bool:
         ids = [r.id for r in rows]
         await self.limiter.acquire(chat_id)
+        await self._keep_claim(rows)
         try:
             await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
                                         protect_content=True)
@@ -296,6 +305,16 @@ class OutboxScheduler:
             return False
         await self._finish(ids)
         return True
+
+    async def _keep_claim(self, rows: list[OutboxMessage]) -> None:
+        """Renew the lease before a send unless most of it is left (one write saved per notice)."""
+        now = self.clock.now()
+        claim = rows[0].claimed_until
+        if claim is not None and all(r.claimed_until == claim for r in rows) and now < claim - self.lease / 2:
+            return
+        async with self.sessionmaker() as session, session.begin():
+            if not await outbox.renew_claim(session, rows, now, self.lease):
+                raise _ClaimLost
 
     async def _finish(self, ids: list[int], failed: str | None = None) -> None:
         async with self.sessionmaker() as session, session.begin():

@@ -105,6 +105,31 @@ async def claim_due(session: AsyncSession, now: datetime, *, limit: int, lease: 
     return list(rows)
 
 
+async def renew_claim(session: AsyncSession, rows: list[OutboxMessage], now: datetime, lease: timedelta) -> bool:
+    """Extend this scheduler's claim on `rows` right before sending them.
+
+    Rows wait in a batch behind the send-rate limit; if the wait outlasted the lease,
+    another scheduler may have reclaimed and sent them. The claim time is the owner's
+    mark: False when any row is no longer held under it (then this scheduler must not
+    send, or the person would get the notice twice).
+    """
+    claims = {r.claimed_until for r in rows}
+    if len(claims) != 1 or None in claims:
+        return False
+    [claim] = claims
+    new = now + lease
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]), IS_SENDING,
+                                    OutboxMessage.claimed_until == claim)
+        .values(claimed_until=new).execution_options(synchronize_session=False)
+    )
+    if (result.rowcount or 0) != len(rows):
+        return False
+    for r in rows:
+        r.claimed_until = new
+    return True
+
+
 async def _set(session: AsyncSession, ids: Iterable[int], **values: Any) -> None:
     ids = list(ids)
     if ids:

@@ -104,13 +104,13 @@ async def bots(settings: Settings, tmp_path: Path) -> AsyncIterator[ForkedBots]:
     await forked.close()
 
 
-async def _step(phone: Phone, action, expect: str) -> None:  # type: ignore[no-untyped-def]
+async def step(phone: Phone, action, expect: str) -> None:  # type: ignore[no-untyped-def]
     mark = phone.mark()
     await action()
     await phone.wait_for(expect, after=mark, timeout=120)
 
 
-def _opened(message) -> bool:  # type: ignore[no-untyped-def]
+def opened(message) -> bool:  # type: ignore[no-untyped-def]
     """Told that the dialog is open: by notice, by the consent reply, or on joining late."""
     return "er nu i gang" in message.text or "og den er i gang" in message.text
 
@@ -126,44 +126,57 @@ def _is_review(message) -> bool:  # type: ignore[no-untyped-def]
 
 async def _coordinator_plan(phone: Phone, today_plus_40: str) -> None:
     """The coordinator writes Mål & Plan once the dialog is open and sends it for approval."""
-    await phone.wait_for(_opened, after=0, timeout=300)
-    await _step(phone, lambda: phone.send("/plan"), "Mål & Plan")
-    await _step(phone, lambda: phone.tap("➕ Nyt mål"), "Hvilket inputområde")
-    await _step(phone, lambda: phone.tap("Udvikling og adfærd"), "Skriv målet")
-    await _step(phone, lambda: phone.send(GOAL), "Ingen opgaver endnu")
-    await _step(phone, lambda: phone.tap("➕ Ny opgave"), "Ny opgave under målet")
-    await _step(phone, lambda: phone.send(TASK), "Hvem har ansvaret")
-    await _step(phone, lambda: phone.tap(f"{OWNER} (Rolle1)"), "Hvornår starter opgaven")
-    await _step(phone, lambda: phone.send("i dag"), "Hvornår skal opgaven være færdig")
-    await _step(phone, lambda: phone.send(today_plus_40), "1. " + TASK)
-    await _step(phone, lambda: phone.send("/plan"), "Mål & Plan")
-    await _step(phone, lambda: phone.tap("📨 Send planen til godkendelse"), "sendt til godkendelse")
+    await phone.wait_for(opened, after=0, timeout=300)
+    await step(phone, lambda: phone.send("/plan"), "Mål & Plan")
+    await step(phone, lambda: phone.tap("➕ Nyt mål"), "Hvilket inputområde")
+    await step(phone, lambda: phone.tap("Udvikling og adfærd"), "Skriv målet")
+    await step(phone, lambda: phone.send(GOAL), "Ingen opgaver endnu")
+    await step(phone, lambda: phone.tap("➕ Ny opgave"), "Ny opgave under målet")
+    await step(phone, lambda: phone.send(TASK), "Hvem har ansvaret")
+    await step(phone, lambda: phone.tap(f"{OWNER} (Rolle1)"), "Hvornår starter opgaven")
+    await step(phone, lambda: phone.send("i dag"), "Hvornår skal opgaven være færdig")
+    await step(phone, lambda: phone.send(today_plus_40), "1. " + TASK)
+    await step(phone, lambda: phone.send("/plan"), "Mål & Plan")
+    await step(phone, lambda: phone.tap("📨 Send planen til godkendelse"), "sendt til godkendelse")
+
+
+async def join(phone: Phone, token: str, consent_giver: bool) -> None:
+    """Open the link; a parent gives consent; wait until the dialog has opened."""
+    if consent_giver:
+        await step(phone, lambda: phone.send(f"/start {token}"), "Giver du samtykke")
+        await step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
+    else:
+        await step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
+    await phone.wait_for(opened, timeout=120)  # the dialog has opened
+
+
+async def write_share_score(phone: Phone, boxes: tuple[str, str, str],
+                            before_sharing: asyncio.Event | None = None) -> None:
+    """Three boxes over several messages (a draft), share it, then a score on the ruler."""
+    await step(phone, lambda: phone.send("/input"), "inputområde")
+    await step(phone, lambda: phone.tap("Familieforhold"), "trin 1 af 3")
+    await step(phone, lambda: phone.send(boxes[0]), "Gemt")
+    await step(phone, lambda: phone.send(boxes[1]), "Gemt")
+    await step(phone, lambda: phone.tap("Næste ➡️"), "trin 2 af 3")
+    await step(phone, lambda: phone.send(boxes[2]), "Gemt")
+    await step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
+    await step(phone, lambda: phone.tap("Spring over – se kladden"), "din kladde (kun du kan se den)")
+    if before_sharing is not None:
+        await before_sharing.wait()
+    await step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "dele dit input")
+    await step(phone, lambda: phone.tap("Ja, del nu"), "nu delt")
+    await step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
+    await step(phone, lambda: phone.tap("4"), "Er det dit tal")
+    await step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")
 
 
 async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[str, str, str]) -> None:
     """One person's whole conversation, waiting for the bot's answer to each step."""
-    if consent_giver:
-        await _step(phone, lambda: phone.send(f"/start {token}"), "Giver du samtykke")
-        await _step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
-    else:
-        await _step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
-    await phone.wait_for(_opened, timeout=120)  # the dialog has opened
-    await _step(phone, lambda: phone.send("/input"), "inputområde")
-    await _step(phone, lambda: phone.tap("Familieforhold"), "trin 1 af 3")
-    await _step(phone, lambda: phone.send(boxes[0]), "Gemt")
-    await _step(phone, lambda: phone.send(boxes[1]), "Gemt")
-    await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 2 af 3")
-    await _step(phone, lambda: phone.send(boxes[2]), "Gemt")
-    await _step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
-    await _step(phone, lambda: phone.tap("Spring over – se kladden"), "din kladde (kun du kan se den)")
-    await _step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "dele dit input")
-    await _step(phone, lambda: phone.tap("Ja, del nu"), "nu delt")
-    await _step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
-    await _step(phone, lambda: phone.tap("4"), "Er det dit tal")
-    await _step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")
+    await join(phone, token, consent_giver)
+    await write_share_score(phone, boxes)
     if consent_giver:  # the parents agree to Mål & Plan once the coordinator has sent it
         await phone.wait_for(_is_review, after=0, timeout=600)
-        await _step(phone, lambda: phone.tap("✅ Vi er enige"), "Tak")
+        await step(phone, lambda: phone.tap("✅ Vi er enige"), "Tak")
 
 
 async def test_fifty_kills_lose_nothing_and_repeat_nothing(

@@ -210,6 +210,34 @@ async def test_a_claim_is_not_taken_twice_and_an_expired_lease_is_taken_again(
         assert await outbox.reclaim_expired(s, clock.now() + lease + timedelta(seconds=1)) == 5
 
 
+async def test_a_claim_whose_lease_ran_out_is_not_sent_by_its_first_claimer(
+        samspil: App, emu: BotAPIEmulator, clock: FakeClock) -> None:
+    """Rows wait behind the rate limit; if the lease runs out meanwhile and another
+    scheduler reclaims them, the first one must not send them too."""
+    seats = await _people(samspil, emu, clock)
+    for n in range(2):
+        await _note_to(samspil, seats["teacher"], n)
+    lease = timedelta(seconds=60)
+    async with samspil.sessionmaker() as s, s.begin():
+        slow = await outbox.claim_due(s, clock.now(), limit=10, lease=lease)
+    assert len(slow) == 2
+    # Halfway through the lease, the claimer still holds the rows and may renew them.
+    async with samspil.sessionmaker() as s, s.begin():
+        assert await outbox.renew_claim(s, slow, clock.now() + timedelta(seconds=30), lease)
+    later = clock.now() + timedelta(seconds=30) + lease + timedelta(seconds=1)
+    async with samspil.sessionmaker() as s, s.begin():
+        assert await outbox.reclaim_expired(s, later) == 2
+        other = await outbox.claim_due(s, later, limit=10, lease=lease)
+    assert {r.id for r in other} == {r.id for r in slow}
+    async with samspil.sessionmaker() as s, s.begin():
+        assert not await outbox.renew_claim(s, slow, later, lease)  # not the first claimer's any more
+        assert await outbox.renew_claim(s, other, later, lease)
+    async with samspil.sessionmaker() as s, s.begin():
+        await outbox.mark_sent(s, [r.id for r in other], later)
+    async with samspil.sessionmaker() as s, s.begin():
+        assert not await outbox.renew_claim(s, slow, later, lease)  # sent: nothing to renew
+
+
 async def test_finding_due_rows_uses_the_partial_index(samspil: App) -> None:
     """The query as the scheduler sends it, with bound parameters, can use ix_outbox_due."""
     now = datetime(2026, 11, 23, tzinfo=UTC)
