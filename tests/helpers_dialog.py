@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.emulator import ChatMessage
 from bot.playbook import Cast, Person
+from rules.access import Refusal
 from storage.models import Dialog, InputEntry, Participant, Score
 
 PURPOSE = "Vi vil styrke Emmas trivsel i skolen og derhjemme."
@@ -166,3 +167,22 @@ async def second_dialog(fam: Family, child: str, parent: Person, *, teacher: boo
         await cast.consent(parent)
     assert await dialog_state(fam, dialog_id) == ("active" if consent else "awaiting_consent")
     return dialog_id
+
+
+def refusal(fam: Family, reason: Refusal, child: str = "Emma") -> str:
+    """What the bot says, in Danish, when it refuses someone in the dialog about `child`."""
+    from handlers import texts
+
+    class _D:  # texts.refusal only reads the child's name
+        child_name = child
+
+    return in_danish(fam.app, texts.refusal, reason, _D())
+
+
+async def snapshot_of_content(app: App) -> dict:  # type: ignore[type-arg]
+    """Every business row (tests/helpers.snapshot) without the record of handled updates."""
+    from tests.helpers import snapshot
+
+    rows = await snapshot(app)
+    rows.pop("processed_update", None)
+    return rows

@@ -24,6 +24,7 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     new_bot,
     open_dialog_with,
     open_family,
+    refusal,
     scores,
     second_dialog,
     set_dialog,
@@ -33,13 +34,6 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
 @pytest.fixture
 async def fam(cast, samspil):
     return await open_family(cast, samspil)
-
-
-def refusal(fam: Family, reason: Refusal, child: str = "Emma") -> str:
-    class _D:  # texts.refusal only reads the child's name
-        child_name = child
-
-    return in_danish(fam.app, texts.refusal, reason, _D())
 
 
 async def _snapshot(fam: Family, *dialog_ids: int) -> list[tuple]:

@@ -16,7 +16,6 @@ from handlers.privacy import CloseCb
 from rules.access import Refusal
 from storage.models import Dialog, OutboxMessage, Score
 from storage.models import Person as PersonRow
-from tests.helpers import snapshot as _snapshot
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     Family,
     fresh_routers,
@@ -24,7 +23,11 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     last_bot,
     new_bot,
     open_family,
+    refusal,
     second_dialog,
+)
+from tests.helpers_dialog import (
+    snapshot_of_content as snapshot,
 )
 
 REASON = "Målene er nået, og familien klarer sig godt nu."
@@ -34,19 +37,6 @@ TEACHER_WORRY = "Emma sidder alene i frikvartererne."
 @pytest.fixture
 async def fam(cast: Cast, samspil: App) -> Family:
     return await open_family(cast, samspil)
-
-
-async def snapshot(app: App) -> dict:  # type: ignore[type-arg]
-    rows = await _snapshot(app)
-    rows.pop("processed_update", None)
-    return rows
-
-
-def refusal(fam: Family, reason: Refusal, child: str = "Emma") -> str:
-    class _D:
-        child_name = child
-
-    return in_danish(fam.app, texts.refusal, reason, _D())
 
 
 async def dialog_row(app: App, dialog_id: int) -> Dialog:

@@ -13,13 +13,11 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.playbook import Cast, Person
-from handlers import texts
 from handlers.privacy import ApproveCb, ConsentViewCb
 from rules.access import Refusal
 from storage.models import Approval, Consent, Invitation, OutboxMessage, Participant, Score
 from storage.models import Person as PersonRow
 from tests.helpers import da, saw
-from tests.helpers import snapshot as _snapshot
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     Family,
     dialog_state,
@@ -29,6 +27,10 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     new_bot,
     open_family,
     participant_id,
+    refusal,
+)
+from tests.helpers_dialog import (
+    snapshot_of_content as snapshot,
 )
 
 WITHDRAWN_NOTICE = "Mette (Mor) har trukket sit samtykke tilbage til dialogen om Emma."
@@ -39,19 +41,6 @@ TEACHER_WORRY = "Emma sidder alene i frikvartererne."
 @pytest.fixture
 async def fam(cast: Cast, samspil: App) -> Family:
     return await open_family(cast, samspil)
-
-
-async def snapshot(app: App) -> dict:  # type: ignore[type-arg]
-    rows = await _snapshot(app)
-    rows.pop("processed_update", None)
-    return rows
-
-
-def refusal(fam: Family, reason: Refusal) -> str:
-    class _D:  # texts.refusal only reads the child's name
-        child_name = "Emma"
-
-    return in_danish(fam.app, texts.refusal, reason, _D())
 
 
 async def consents_of(fam: Family, who: Person) -> list[Consent]:
