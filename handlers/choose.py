@@ -8,12 +8,15 @@ on the server when the button comes back.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import fmt_date
 from handlers import texts
 from rules.access import ACTIVE, Action, Decision, decide
 from storage import queries as q
@@ -49,16 +52,26 @@ async def pick_dialog(message: Message, session: AsyncSession, person: Person | 
             s = seats[-1]
             await message.answer(texts.refusal(decide(q.seat(s), s.dialog.state, action).refusal, s.dialog))
         return None
+    labels = dialog_buttons(usable)
     await message.answer(_("Which dialog is it about?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=_dialog_button(s), callback_data=PickDialogCb(flow=flow, dialog_id=s.dialog_id).pack())]
-        for s in usable]))
+        [InlineKeyboardButton(text=label, callback_data=PickDialogCb(flow=flow, dialog_id=s.dialog_id).pack())]
+        for s, label in zip(usable, labels, strict=True)]))
     return None
 
 
-def _dialog_button(s: Participant) -> str:
-    # Button texts are not HTML; the child's first name is enough to tell dialogs apart.
-    label = _("The dialog about {child}").format(child=s.dialog.child_name)
-    return label if s.dialog.state == ACTIVE else f"{label} (#{s.dialog_id})"
+def dialog_buttons(seats: list[Participant]) -> list[str]:
+    """One button text per seat (not HTML). The child's first name usually tells the dialogs
+    apart; a teacher with two children of the same name also sees when each dialog began."""
+    names = Counter(s.dialog.child_name for s in seats)
+    labels = []
+    for s in seats:
+        label = _("The dialog about {child}").format(child=s.dialog.child_name)
+        if names[s.dialog.child_name] > 1:
+            label = _("{label}, started {date}").format(label=label, date=fmt_date(s.dialog.created_at, "medium"))
+        labels.append(label)
+    taken = Counter(labels)  # same name, same day: the dialog's number is the last resort
+    return [f"{label} (#{s.dialog_id})" if taken[label] > 1 or s.dialog.state != ACTIVE else label
+            for s, label in zip(seats, labels, strict=True)]
 
 
 def dialog_title(participant: Participant) -> str:
