@@ -17,10 +17,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.i18n import fmt_date, fmt_datetime, locale_for
 from bot.menus import set_commands_for
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
+from handlers.meetings import call_newcomer
 from rules import consent as consent_rules
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, PAUSED, Action, Refusal, decide
 from rules.roles import STAFF_COORDINATOR
@@ -44,7 +46,7 @@ class ConsentCb(CallbackData, prefix="consent"):
 @router.message(CommandStart(deep_link=True))
 async def start_with_token(
     message: Message, command: CommandObject, session: AsyncSession, person: Person | None,
-    clock: Clock, state: FSMContext, bot: Bot, notices: Notices,
+    clock: Clock, state: FSMContext, bot: Bot, notices: Notices, settings: Settings,
 ) -> None:
     # A bad link changes nothing: the step the person is in (if any) goes on. A link that
     # works starts afresh (`state.clear()` below).
@@ -122,6 +124,7 @@ async def start_with_token(
             + "\n\n" + texts.refusal(Refusal.PAUSED, dialog))
     else:
         await message.answer(_welcome_active(participant, dialog))
+        await call_newcomer(session, notices, settings, dialog, participant, now)
 
 
 async def _await_approval(message: Message, session: AsyncSession, person: Person | None,

@@ -571,6 +571,20 @@ async def write_input_reminders(session: AsyncSession, notices: Notices, setting
                                        "participant_id": p.id}, due_at=due)
 
 
+async def call_newcomer(session: AsyncSession, notices: Notices, settings: Settings, dialog: Dialog,
+                        newcomer: Participant, now: datetime) -> None:
+    """Someone joins after the meeting was called: they get the invitation (Jeg kommer /
+    Jeg kan ikke) and the same input reminders as everyone else."""
+    meeting = await mt.live_meeting(session, dialog.id)
+    if meeting is None or meeting.status != mt.SCHEDULED or meeting.starts_at <= now \
+            or newcomer.joined_at is None or newcomer.role == COORDINATOR:
+        return
+    await notices.add(session, to=newcomer, kind="meeting_notice",
+                      key=f"meet:{meeting.id}:v{meeting.version}:notice:{newcomer.id}",
+                      payload={"meeting_id": meeting.id, "version": meeting.version})
+    await write_input_reminders(session, notices, settings, dialog, meeting, now)  # the others' exist: kept
+
+
 # ---- during the meeting ---------------------------------------------------------------------
 
 

@@ -287,3 +287,29 @@ async def test_the_overdue_scan_walks_the_task_index(samspil):
             await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             plan = (await conn.execute(text(f"EXPLAIN {compiled}"))).all()
     assert any("ix_task_open_end" in str(row) for row in plan), plan
+
+
+async def test_someone_joining_after_the_meeting_was_called_is_invited_and_reminded(cast, samspil, clock):
+    """Jonas was invited before the family consented but opens his link after /moede."""
+    coord = cast.person("Camilla Tovholder")
+    await cast.register(coord)
+    await cast.open_dialog(coord, "Emma", "barn", "Vi vil styrke Emmas trivsel i skolen.")
+    mom, jonas = cast.person("Mette"), cast.person("Jonas")
+    await cast.invite(coord, mom, "Parent with custody", "Mor")
+    await cast.invite(coord, jonas, "Professional", "Pædagog")
+    await cast.join(mom)
+    await cast.consent(mom)
+    await cast.schedule_meeting(coord, "3/12 kl. 14", "Skolen")
+    assert texts_with(mom, "Indkaldelse til dialogmøde") != []
+
+    await cast.join(jonas)
+    await cast.settle()
+    [notice] = texts_with(jonas, "Indkaldelse til dialogmøde")
+    assert WHEN_DA in notice and last_bot(jonas).buttons == [["✅ Jeg kommer", "❌ Jeg kan ikke"]]
+    reply = await cast.rsvp(jonas, coming=True)
+    assert reply.text.startswith("Tak – du har svaret: Jeg kommer.")
+    await at(cast, clock, utc(30, 8, 0, month=11))  # three days before, 09:00
+    assert len(texts_with(jonas, HUSK)) == 1 and len(texts_with(mom, HUSK)) == 1
+    await at(cast, clock, utc(2, 8))  # the day before
+    assert len(texts_with(jonas, "Husk: dialogmøde i morgen")) == 1
+    assert len(texts_with(jonas, "Indkaldelse til dialogmøde")) == 1  # invited once
