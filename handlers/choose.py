@@ -12,7 +12,7 @@ from collections import Counter
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,18 @@ async def seat_for(session: AsyncSession, person: Person | None, dialog_id: int,
     participant = await q.participant_in(session, person, dialog_id)
     dialog = participant.dialog if participant else None
     return participant, decide(q.seat(participant), dialog.state if dialog else "", action)
+
+
+async def seat_for_tap(query: CallbackQuery, session: AsyncSession, person: Person | None, dialog_id: int,
+                       action: Action) -> Participant | None:
+    """The tapper's seat when `action` is allowed in `dialog_id`; otherwise the rules' refusal
+    as an alert on the button (nothing else happens) and None."""
+    participant, decision = await seat_for(session, person, dialog_id, action)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
+                           show_alert=True)
+        return None
+    return participant
 
 
 async def pick_dialog(message: Message, session: AsyncSession, person: Person | None, flow: str,

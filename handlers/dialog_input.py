@@ -22,7 +22,7 @@ from bot.i18n import fmt_date
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from handlers.overview import OverviewCb
 from rules.access import ACTIVE, Action
 from rules.cpr import contains_cpr
@@ -84,9 +84,8 @@ async def input_command(message: Message, session: AsyncSession, person: Person 
 @router.callback_query(PickDialogCb.filter(F.flow == "input"))
 async def input_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                        person: Person | None, state: FSMContext, dialog_config: DialogConfig) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
+    if participant is None:
         return
     await query.answer()
     await state.clear()
@@ -135,9 +134,8 @@ def _order(config: DialogConfig):  # type: ignore[no-untyped-def]
 async def input_button(query: CallbackQuery, callback_data: InputCb, session: AsyncSession,
                        person: Person | None, state: FSMContext, clock: Clock,
                        dialog_config: DialogConfig, notices: Notices) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
+    if participant is None:
         return
     action, msg = callback_data.action, query.message
     round_no = participant.dialog.round_no

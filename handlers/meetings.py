@@ -34,7 +34,7 @@ from bot.i18n import fmt_date, fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from reports.referat import send_referat
 from rules.access import ACTIVE, Action, decide
 from rules.dates import DateParseError, at_local, parse_meeting_time
@@ -117,10 +117,8 @@ async def meeting_command(message: Message, session: AsyncSession, person: Perso
 async def meeting_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                          person: Person | None, state: FSMContext, clock: Clock, settings: Settings,
                          dialog_config: DialogConfig) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     await query.answer()
     await state.clear()
@@ -361,9 +359,8 @@ FLOW_ACTIONS = ("send", "edit_when", "edit_place", "same_place", "abort")
 async def meeting_button(query: CallbackQuery, callback_data: MeetingCb, session: AsyncSession,
                          person: Person | None, state: FSMContext, clock: Clock, settings: Settings,
                          notices: Notices, dialog_config: DialogConfig, bot: Bot) -> None:
-    p, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
+    if p is None:
         return
     dialog, action, msg = p.dialog, callback_data.action, query.message
 
@@ -677,9 +674,8 @@ async def rsvp(query: CallbackQuery, callback_data: RsvpCb, session: AsyncSessio
         await query.answer(texts.stale_button(), show_alert=True)
         return
     # The button names a meeting; the seat is the sender's own, found on the server.
-    p, decision = await seat_for(session, person, meeting.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, meeting.dialog_id, Action.READ_SHARED)
+    if p is None:
         return
     if p.role == COORDINATOR or callback_data.coming not in (0, 1):
         await query.answer(texts.stale_button(), show_alert=True)

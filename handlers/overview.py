@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import fmt_short
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for_tap
 from handlers.reports import overview_pdf_button
 from rules.access import Action
 from rules.dialog_config import DialogConfig
@@ -65,9 +65,8 @@ async def overview_command(message: Message, session: AsyncSession, person: Pers
 @router.callback_query(PickDialogCb.filter(F.flow == "oversigt"))
 async def overview_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                           person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     await query.answer()
     text, keyboard = await render_page(session, participant, dialog_config, participant.dialog.round_no, "", 0)
@@ -78,9 +77,8 @@ async def overview_picked(query: CallbackQuery, callback_data: PickDialogCb, ses
 @router.callback_query(OverviewCb.filter())
 async def overview_button(query: CallbackQuery, callback_data: OverviewCb, session: AsyncSession,
                           person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     dialog = participant.dialog
     round_no = callback_data.round_no

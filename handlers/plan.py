@@ -37,7 +37,7 @@ from bot.i18n import fmt_date
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from rules.access import ACTIVE, Action, Refusal, decide
 from rules.dates import DateParseError, at_local, parse_date
 from rules.dialog_config import DialogConfig
@@ -204,10 +204,8 @@ async def plan_command(message: Message, session: AsyncSession, person: Person |
 @router.callback_query(PickDialogCb.filter(F.flow == "plan"))
 async def plan_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                       person: Person | None, state: FSMContext, dialog_config: DialogConfig) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     await query.answer()
     await state.clear()
@@ -364,9 +362,8 @@ def date_error(code: str) -> str:
 async def plan_button(query: CallbackQuery, callback_data: PlanCb, session: AsyncSession, person: Person | None,
                       state: FSMContext, clock: Clock, settings: Settings, notices: Notices,
                       dialog_config: DialogConfig) -> None:
-    p, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
+    if p is None:
         return
     dialog, action, msg = p.dialog, callback_data.action, query.message
     was_accepted, before = pl.is_accepted(dialog), dialog.plan_version
@@ -718,9 +715,8 @@ async def _send_for_approval(msg: Message, session: AsyncSession, dialog: Dialog
 async def plan_answer(query: CallbackQuery, callback_data: PlanAnswerCb, session: AsyncSession,
                       person: Person | None, state: FSMContext, clock: Clock, settings: Settings,
                       notices: Notices) -> None:
-    p, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if p is None:
         return
     if not p.consent_giver or callback_data.action not in ("agree", "comment"):
         await query.answer(_("Only the parents with custody (or the young person) agree to the plan.")
@@ -816,9 +812,8 @@ async def task_button(query: CallbackQuery, callback_data: TaskCb, session: Asyn
         await query.answer(_("That task is no longer in the plan."), show_alert=True)
         return
     # The button names a task; only the person holding the owner's seat may answer for it.
-    p, decision = await seat_for(session, person, task.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, task.dialog_id, Action.READ_SHARED)
+    if p is None:
         return
     if p.id != task.owner_id:
         await query.answer(_("Only the person responsible for the task can answer here."), show_alert=True)

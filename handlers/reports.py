@@ -49,7 +49,7 @@ from bot.config import Settings
 from bot.i18n import fmt_date, fmt_short
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from reports import gather
 from reports import referrals as rf
 from reports.common import localized, on_commit, render
@@ -200,10 +200,8 @@ def overview_pdf_button(dialog_id: int, round_no: int, area: str = "") -> Inline
 async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
                        bot: Bot) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     dialog = participant.dialog
     round_no, area = callback_data.round_no, callback_data.area
@@ -236,10 +234,8 @@ async def referat_command(message: Message, session: AsyncSession, person: Perso
 async def referat_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                          person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
                          bot: Bot) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
+    if participant is None:
         return
     await query.answer()
     await _referat(query.message, session, participant, dialog_config, settings, clock, bot)
@@ -283,10 +279,8 @@ async def referral_command(message: Message, session: AsyncSession, person: Pers
 @router.callback_query(PickDialogCb.filter(F.flow == "indstilling"))
 async def referral_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                           person: Person | None) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
+    if participant is None:
         return
     await query.answer()
     await _referral_start(query.message, session, participant.dialog)
@@ -339,9 +333,8 @@ async def _referral_start(message: Message, session: AsyncSession, dialog: Dialo
 async def referral_button(query: CallbackQuery, callback_data: RefCb, session: AsyncSession,
                           person: Person | None, clock: Clock, notices: Notices, settings: Settings,
                           bot: Bot) -> None:
-    p, decision = await seat_for(session, person, callback_data.dialog_id, Action.MANAGE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
+    if p is None:
         return
     dialog = p.dialog
     action, value = callback_data.action, callback_data.value
@@ -606,10 +599,8 @@ async def letter_command(message: Message, session: AsyncSession, person: Person
 @router.callback_query(PickDialogCb.filter(F.flow == "brev"))
 async def letter_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                         person: Person | None) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.INVITE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
-                           show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.INVITE)
+    if participant is None:
         return
     await query.answer()
     await _letter_start(query.message, participant.dialog)
@@ -639,9 +630,8 @@ async def _letter_start(message: Message, dialog: Dialog) -> None:
 @router.callback_query(LetterCb.filter())
 async def letter_button(query: CallbackQuery, callback_data: LetterCb, session: AsyncSession,
                         person: Person | None, clock: Clock, settings: Settings, bot: Bot) -> None:
-    p, decision = await seat_for(session, person, callback_data.dialog_id, Action.INVITE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, p.dialog if p else None), show_alert=True)
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.INVITE)
+    if p is None:
         return
     dialog = p.dialog
     msg = query.message

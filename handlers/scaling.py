@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.i18n import fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.choose import PickDialogCb, pick_dialog, seat_for_tap
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
 from storage import audit, inputs
@@ -54,9 +54,8 @@ async def scale_command(message: Message, session: AsyncSession, person: Person 
 @router.callback_query(PickDialogCb.filter(F.flow == "skala"))
 async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.SCALE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.SCALE)
+    if participant is None:
         return
     await query.answer()
     text, keyboard = _ruler_card(participant, dialog_config)
@@ -85,9 +84,8 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
 @router.callback_query(ScaleCb.filter())
 async def scale_button(query: CallbackQuery, callback_data: ScaleCb, session: AsyncSession,
                        person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.SCALE)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.SCALE)
+    if participant is None:
         return
     dialog = participant.dialog
     if callback_data.round_no != dialog.round_no:
@@ -173,9 +171,8 @@ async def assessment_command(message: Message, session: AsyncSession, person: Pe
 @router.callback_query(PickDialogCb.filter(F.flow == "vurdering"))
 async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                             person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant, decision = await seat_for(session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if not decision:
-        await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None), show_alert=True)
+    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
+    if participant is None:
         return
     await query.answer()
     text = await render_assessment(session, participant, dialog_config)
