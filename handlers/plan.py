@@ -614,19 +614,26 @@ def _today(clock: Clock, settings: Settings) -> date:
     return clock.now().astimezone(settings.tz).date()
 
 
+async def _typed_date(message: Message, clock: Clock, settings: Settings) -> date | None:
+    """The date the coordinator typed, or None after saying what is wrong with it."""
+    text = await read_answer(message, 60)
+    if text is None:
+        return None
+    try:
+        return parse_date(text, today=_today(clock, settings))
+    except DateParseError as exc:
+        await message.answer(date_error(exc.code))
+        return None
+
+
 @router.message(PlanFlow.task_start, NOT_COMMAND)
 async def got_task_start(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
                          clock: Clock, settings: Settings) -> None:
     p, goal, _data = await _flow_goal(message, session, person, state)
     if goal is None:
         return
-    text = await read_answer(message, 60)
-    if text is None:
-        return
-    try:
-        starts = parse_date(text, today=_today(clock, settings))
-    except DateParseError as exc:
-        await message.answer(date_error(exc.code))
+    starts = await _typed_date(message, clock, settings)
+    if starts is None:
         return
     await state.update_data(starts_on=starts.isoformat())
     await state.set_state(PlanFlow.task_end)
@@ -639,13 +646,8 @@ async def got_task_end(message: Message, session: AsyncSession, person: Person |
     p, goal, data = await _flow_goal(message, session, person, state)
     if goal is None:
         return
-    text = await read_answer(message, 60)
-    if text is None:
-        return
-    try:
-        ends = parse_date(text, today=_today(clock, settings))
-    except DateParseError as exc:
-        await message.answer(date_error(exc.code))
+    ends = await _typed_date(message, clock, settings)
+    if ends is None:
         return
     starts = date.fromisoformat(data["starts_on"])
     if ends < starts:
