@@ -86,9 +86,12 @@ def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clo
     if settings.redis_url:
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 
+        from storage.fsm import sealed_dumps, sealed_loads
+
         storage = RedisStorage.from_url(
             settings.redis_url,
-            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True, with_destiny=True))
+            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True, with_destiny=True),
+            json_dumps=sealed_dumps, json_loads=sealed_loads)
         return storage, storage.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 

@@ -101,3 +101,17 @@ async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
         return int(await redis.delete(*keys)) if keys else 0
     finally:
         await redis.aclose()
+
+
+def sealed_dumps(data: Any) -> str:
+    """JSON of a conversation's data, encrypted like every other personal text: with
+    Redis, what a person typed mid-step (a meeting place, a task) lives there too."""
+    from storage import crypto
+
+    return crypto.encrypt(json.dumps(data, ensure_ascii=False))
+
+
+def sealed_loads(value: str) -> Any:
+    from storage import crypto
+
+    return json.loads(crypto.decrypt(value) if crypto.is_encrypted(value) else value)
