@@ -9,11 +9,13 @@ on the server when the button comes back.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Annotated
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import fmt_date
@@ -22,10 +24,20 @@ from rules.access import ACTIVE, Action, Decision, decide
 from storage import queries as q
 from storage.models import Participant, Person
 
+# A number in callback data may be made up by whoever taps. One that no table can hold (ids are
+# 32-bit) names nothing: the button does not match and the fallback answers that it is stale,
+# where the database would refuse the query and the person would get an error.
+Id = Annotated[int, Field(ge=0, lt=2**31)]
+
+
+def is_id(text: str) -> bool:
+    """Whether callback text (a string field) is a number that can name a row."""
+    return text.isdigit() and int(text) < 2**31
+
 
 class PickDialogCb(CallbackData, prefix="pick"):
     flow: str  # input | skala | vurdering | oversigt
-    dialog_id: int
+    dialog_id: Id
 
 
 async def seat_for(session: AsyncSession, person: Person | None, dialog_id: int, action: Action

@@ -26,6 +26,7 @@ from handlers.answers import (
     RELATION_LIMIT,
     read_answer,
 )
+from handlers.choose import is_id
 from handlers.privacy import ask_approval
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, decide
 from rules.consent import PENDING, REFUSED, missing_consents, needs_approval
@@ -262,9 +263,9 @@ async def invite_dialog_chosen(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
     person: Person | None,
 ) -> None:
-    dialog = await _own_dialog(session, person, callback_data.value)
+    dialog, refused = await _may_invite(session, person, callback_data.value)
     if dialog is None:
-        await query.answer(texts.refusal(decide(None, "", Action.INVITE).refusal), show_alert=True)
+        await query.answer(refused, show_alert=True)
         return
     await query.answer()
     if query.message:
@@ -272,15 +273,17 @@ async def invite_dialog_chosen(
     await _ask_name(query.message, state, dialog)
 
 
-async def _own_dialog(session: AsyncSession, person: Person | None, raw_id: str) -> Dialog | None:
-    """The dialog named in callback data, only if the sender may invite to it."""
-    if not raw_id.isdigit():
-        return None
-    dialog = await q.get_dialog(session, int(raw_id))
-    if dialog is None:
-        return None
-    seat = q.seat(await q.participant_in(session, person, dialog.id))
-    return dialog if decide(seat, dialog.state, Action.INVITE) else None
+async def _may_invite(session: AsyncSession, person: Person | None, raw_id: str) -> tuple[Dialog | None, str | None]:
+    """The dialog named in callback data (or the conversation), and None; or None and the refusal.
+
+    The refusal is the rules' reason; the dialog is named only to someone who holds a seat in it.
+    """
+    dialog = await q.get_dialog(session, int(raw_id)) if is_id(raw_id) else None
+    seat = await q.participant_in(session, person, dialog.id) if dialog else None
+    decision = decide(q.seat(seat), dialog.state if dialog else "", Action.INVITE)
+    if decision:
+        return dialog, None
+    return None, texts.refusal(decision.refusal, dialog if seat else None)
 
 
 async def _ask_name(message: Message, state: FSMContext, dialog: Dialog) -> None:
@@ -363,10 +366,10 @@ async def _create_invitation(
     clock: Clock, settings: Settings, bot: Bot, notices: Notices, relation: str | None,
 ) -> None:
     data = await state.get_data()
-    dialog = await _own_dialog(session, person, str(data.get("dialog_id", "")))
+    dialog, refused = await _may_invite(session, person, str(data.get("dialog_id", "")))
     if dialog is None:
         await state.clear()
-        await message.answer(texts.refusal(decide(None, "", Action.INVITE).refusal))
+        await message.answer(refused)
         return
     now = clock.now()
     role = data["role"]

@@ -22,7 +22,7 @@ from bot.i18n import fmt_date
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND
-from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from handlers.overview import OverviewCb
 from rules.access import ACTIVE, Action
 from rules.cpr import contains_cpr
@@ -44,8 +44,8 @@ class InputFlow(StatesGroup):
 
 class InputCb(CallbackData, prefix="in"):
     action: str  # area|purpose|next|review|edit|home|delete|delete_yes|share|share_yes
-    dialog_id: int
-    entry_id: int = 0
+    dialog_id: Id
+    entry_id: Id = 0
     value: str = ""  # an area key or a box name
 
 

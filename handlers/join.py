@@ -22,6 +22,7 @@ from bot.i18n import fmt_date, fmt_datetime, locale_for
 from bot.menus import set_commands_for
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
+from handlers.choose import Id
 from handlers.meetings import call_newcomer
 from rules import consent as consent_rules
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, PAUSED, Action, Refusal, decide
@@ -36,7 +37,7 @@ router = Router(name="join")
 
 class ConsentCb(CallbackData, prefix="consent"):
     answer: str  # given | talk_first | declined
-    participant_id: int
+    participant_id: Id
     shown: str = ""  # fingerprint of the card's text: an answer counts only for what was shown
 
 

@@ -34,7 +34,7 @@ from bot.i18n import fmt_date, fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from reports.referat import send_referat
 from rules.access import ACTIVE, Action, decide
 from rules.dates import DateParseError, at_local, parse_meeting_time
@@ -62,15 +62,15 @@ class MeetingCb(CallbackData, prefix="mt"):
     # send | edit_when | edit_place | same_place | abort | move | cancel | cancel_yes | keep
     # | start | target_menu | target | close | close_yes | show
     action: str
-    dialog_id: int
-    meeting_id: int = 0
-    value: int = 0
+    dialog_id: Id
+    meeting_id: Id = 0
+    value: Id = 0
 
 
 class RsvpCb(CallbackData, prefix="rsvp"):
-    meeting_id: int
-    version: int
-    coming: int  # 1: Jeg kommer, 0: Jeg kan ikke
+    meeting_id: Id
+    version: Id
+    coming: Id  # 1: Jeg kommer, 0: Jeg kan ikke
 
 
 def _locale() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import fmt_short
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for_tap
 from handlers.reports import overview_pdf_button
 from rules.access import Action
 from rules.dialog_config import DialogConfig
@@ -33,10 +33,10 @@ PAGE_LIMIT = 3500  # leaves room for the page header under Telegram's 4,096
 
 
 class OverviewCb(CallbackData, prefix="ov"):
-    dialog_id: int
-    round_no: int
+    dialog_id: Id
+    round_no: Id
     area: str = ""
-    page: int = 0
+    page: Id = 0
     action: str = "page"  # page | areas | rounds
 
 

@@ -37,7 +37,7 @@ from bot.i18n import fmt_date
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for, seat_for_tap
 from rules.access import ACTIVE, Action, Refusal, decide
 from rules.dates import DateParseError, at_local, parse_date
 from rules.dialog_config import DialogConfig
@@ -71,21 +71,21 @@ class PlanCb(CallbackData, prefix="pl"):
     # home | goal_new | goal_area | goal | goal_edit | goal_del | goal_del_yes | task_new | task
     # | task_what | task_who | task_owner | task_period | task_del | task_del_yes | send
     action: str
-    dialog_id: int
-    goal_id: int = 0
-    task_id: int = 0
+    dialog_id: Id
+    goal_id: Id = 0
+    task_id: Id = 0
     value: str = ""
 
 
 class PlanAnswerCb(CallbackData, prefix="pa"):
     action: str  # agree | comment
-    dialog_id: int
-    version: int
+    dialog_id: Id
+    version: Id
 
 
 class TaskCb(CallbackData, prefix="tk"):
     action: str  # done | help
-    task_id: int
+    task_id: Id
 
 
 def _locale() -> str:

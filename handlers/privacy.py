@@ -52,7 +52,7 @@ from bot.i18n import fmt_date, fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, pick_dialog
+from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.join import consent_text, send_consent_card
 from rules import consent as consent_rules
 from rules.access import CLOSED, PAUSED, Action, Refusal, decide
@@ -72,12 +72,12 @@ CLOSE_REASON_LIMIT = 500
 
 class ConsentViewCb(CallbackData, prefix="sam"):
     action: str  # withdraw | withdraw_yes | keep
-    dialog_id: int
+    dialog_id: Id
 
 
 class ApproveCb(CallbackData, prefix="appr"):
     answer: str  # yes | no
-    participant_id: int  # the newcomer
+    participant_id: Id  # the newcomer
 
 
 class EraseCb(CallbackData, prefix="erase"):
@@ -86,7 +86,7 @@ class EraseCb(CallbackData, prefix="erase"):
 
 class CloseCb(CallbackData, prefix="luk"):
     action: str  # dialog | yes | no
-    dialog_id: int
+    dialog_id: Id
 
 
 class CloseFlow(StatesGroup):
@@ -703,13 +703,23 @@ def _is_coordinator(person: Person | None) -> bool:
     return person is not None and person.staff_role == STAFF_COORDINATOR
 
 
+async def _may_close(session: AsyncSession, person: Person | None, dialog_id: int) -> tuple[Dialog | None, str | None]:
+    """The dialog, and None; or None and the refusal to show (checked on the server, every time).
+
+    The refusal is the rules' reason; the dialog (its child's name) is named only to someone
+    who holds a seat in it.
+    """
+    dialog = await q.get_dialog(session, dialog_id) if dialog_id else None
+    seat = await q.participant_in(session, person, dialog.id) if dialog else None
+    decision = decide(q.seat(seat), dialog.state if dialog else "", Action.CLOSE)
+    if decision:
+        return dialog, None
+    return None, texts.refusal(decision.refusal, dialog if seat else None)
+
+
 async def _closable(session: AsyncSession, person: Person | None, dialog_id: int) -> Dialog | None:
-    """The dialog, only if the sender may close it (checked on the server, every time)."""
-    dialog = await q.get_dialog(session, dialog_id)
-    if dialog is None:
-        return None
-    seat = q.seat(await q.participant_in(session, person, dialog.id))
-    return dialog if decide(seat, dialog.state, Action.CLOSE) else None
+    """The dialog, only if the sender may close it."""
+    return (await _may_close(session, person, dialog_id))[0]
 
 
 @router.message(Command("luk"))
@@ -747,10 +757,10 @@ async def close_choose_typed(message: Message) -> None:
 @router.message(CloseFlow.reason, NOT_COMMAND)
 async def close_reason(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
                        settings: Settings) -> None:
-    dialog = await _closable(session, person, int((await state.get_data()).get("dialog_id", 0)))
+    dialog, refused = await _may_close(session, person, int((await state.get_data()).get("dialog_id", 0)))
     if dialog is None:
         await state.clear()
-        await message.answer(texts.refusal(Refusal.NOT_COORDINATOR))
+        await message.answer(refused)
         return
     reason = await read_answer(message, CLOSE_REASON_LIMIT)
     if reason is None:
@@ -786,12 +796,9 @@ def retention_period(settings: Settings) -> str:
 @router.callback_query(CloseCb.filter())
 async def close_button(query: CallbackQuery, callback_data: CloseCb, session: AsyncSession, person: Person | None,
                        state: FSMContext, clock: Clock, notices: Notices) -> None:
-    dialog = await _closable(session, person, callback_data.dialog_id)
+    dialog, refused = await _may_close(session, person, callback_data.dialog_id)
     if dialog is None:
-        existing = await q.get_dialog(session, callback_data.dialog_id)
-        refusal = Refusal.CLOSED if existing is not None and existing.state == CLOSED and _is_coordinator(person) \
-            else Refusal.NOT_COORDINATOR
-        await query.answer(texts.refusal(refusal, existing), show_alert=True)
+        await query.answer(refused, show_alert=True)
         await _drop_buttons(query)
         return
     action = callback_data.action

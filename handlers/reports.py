@@ -49,7 +49,7 @@ from bot.config import Settings
 from bot.i18n import fmt_date, fmt_short
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import Id, PickDialogCb, is_id, pick_dialog, seat_for, seat_for_tap
 from reports import gather
 from reports import referrals as rf
 from reports.common import localized, on_commit, render
@@ -90,26 +90,26 @@ LETTER_MADE = "letter.made"
 
 
 class OverviewPdfCb(CallbackData, prefix="ovpdf"):
-    dialog_id: int
-    round_no: int
+    dialog_id: Id
+    round_no: Id
     area: str = ""
 
 
 class RefCb(CallbackData, prefix="ref"):
     action: str  # to | ask | cancel | get
-    dialog_id: int
+    dialog_id: Id
     value: str = ""  # the receiver (to, ask) or the referral id (get)
 
 
 class RefAnswerCb(CallbackData, prefix="refa"):
-    referral_id: int
+    referral_id: Id
     answer: str  # yes | no | view
 
 
 class LetterCb(CallbackData, prefix="brev"):
     action: str  # who | make | cancel
-    dialog_id: int
-    participant_id: int = 0
+    dialog_id: Id
+    participant_id: Id = 0
     lang: str = ""
 
 
@@ -340,7 +340,7 @@ async def referral_button(query: CallbackQuery, callback_data: RefCb, session: A
     action, value = callback_data.action, callback_data.value
     msg = query.message
     if action == "get":
-        referral = await session.get(Referral, int(value)) if value.isdigit() else None
+        referral = await session.get(Referral, int(value)) if is_id(value) else None
         if referral is None or referral.dialog_id != dialog.id or referral.status != rf.PRODUCED \
                 or referral.pdf is None:
             await query.answer(texts.stale_button(), show_alert=True)

@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.i18n import fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import PickDialogCb, pick_dialog, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for_tap
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
 from storage import audit, inputs
@@ -26,9 +26,9 @@ router = Router(name="scaling")
 
 class ScaleCb(CallbackData, prefix="sk"):
     action: str  # pick | confirm | again
-    dialog_id: int
-    round_no: int
-    value: int = 0
+    dialog_id: Id
+    round_no: Id
+    value: Id = 0
 
 
 def _locale() -> str:

@@ -265,8 +265,8 @@ async def test_forged_invite_buttons_are_refused(cast: Cast, samspil: App) -> No
 
     # Another coordinator, and a parent, name Camilla's dialog in a button.
     forged = InviteCb(action="dialog", value=str(emma)).pack()
-    # (The bot says "not part of that dialog" to both; for Mette "only the coordinator" would be truer.)
-    for who, refusal in ((bo, "You are not part of that dialog."), (mom, "You are not part of that dialog.")):
+    # Bo has no seat in it; Mette has one, but only the coordinator invites (rules/access.py).
+    for who, refusal in ((bo, "You are not part of that dialog."), (mom, "Only the coordinator can do that.")):
         await changes_nothing(cast, samspil, who,
                               lambda w=who: w.phone.tap_data(w.phone.bot_messages[-1].message_id, forged), None)
         assert who.phone.last_answer is not None and who.phone.last_answer.show_alert
