@@ -54,6 +54,7 @@ from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.join import consent_text, send_consent_card
+from handlers.meetings import call_newcomer
 from rules import consent as consent_rules
 from rules.access import CLOSED, PAUSED, Action, Refusal, decide
 from rules.dialog_config import DialogConfig
@@ -300,7 +301,7 @@ async def _newcomer_approval(ctx: RenderContext, payload: dict) -> Rendered | No
 @router.callback_query(ApproveCb.filter())
 async def approval_answer(
     query: CallbackQuery, callback_data: ApproveCb, session: AsyncSession, person: Person | None,
-    clock: Clock, notices: Notices,
+    clock: Clock, notices: Notices, settings: Settings,
 ) -> None:
     newcomer = await session.get(Participant, callback_data.participant_id)
     if newcomer is None or callback_data.answer not in ("yes", "no"):
@@ -342,6 +343,7 @@ async def approval_answer(
         if newcomer.person_id is not None:
             await notices.add(session, to=newcomer, kind="newcomer_welcome", key=f"welcome:{newcomer.id}",
                               payload={"participant_id": newcomer.id})
+            await call_newcomer(session, notices, settings, dialog, newcomer, now)
         reply = _("Thank you. {who} can now take part in the dialog about {child}.").format(who=who, child=child)
     elif outcome == consent_rules.REFUSED:
         await pv.revoke_invitations(session, newcomer, now)

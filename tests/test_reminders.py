@@ -313,3 +313,18 @@ async def test_someone_joining_after_the_meeting_was_called_is_invited_and_remin
     await at(cast, clock, utc(2, 8))  # the day before
     assert len(texts_with(jonas, "Husk: dialogmøde i morgen")) == 1
     assert len(texts_with(jonas, "Indkaldelse til dialogmøde")) == 1  # invited once
+
+
+async def test_someone_the_family_approves_after_the_meeting_was_called_is_invited_too(fam, cast, clock):
+    await cast.schedule_meeting(fam.coord, "3/12 kl. 14", "Skolen")
+    ole = cast.person("Ole")
+    await cast.invite(fam.coord, ole, "Network", "Morfar")
+    await cast.join(ole)  # waits for the family's approval
+    assert texts_with(ole, "Indkaldelse til dialogmøde") == []
+    await cast.tap(fam.mom, "✅ Approve", expect="Tak.")
+    await cast.tap(fam.dad, "✅ Approve", expect="Tak.")
+    await cast.settle()
+    [notice] = texts_with(ole, "Indkaldelse til dialogmøde")
+    assert WHEN_DA in notice
+    await at(cast, clock, utc(30, 8, 0, month=11))  # three days before, 09:00
+    assert len(texts_with(ole, HUSK)) == 1
