@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Annotated
 
 from aiogram import html
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -100,3 +101,35 @@ def dialog_buttons(seats: list[Participant]) -> list[str]:
 
 def dialog_title(participant: Participant) -> str:
     return html.quote(participant.dialog.child_name)
+
+
+def _notice_mark(data: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """A button's notice: its callback prefix and the ids it names ("ap:yes:17" -> ("ap", ("17",)))."""
+    if not data:
+        return None
+    prefix, *fields = data.split(":")
+    return prefix, tuple(f for f in fields if f.isdigit())
+
+
+async def drop_notice_buttons(query: CallbackQuery) -> None:
+    """Remove the buttons of the notice that was tapped, and only those.
+
+    Notices due together reach a person as one message (bot/scheduler.py `merge`): a
+    newcomer to approve beside a meeting invitation. Removing the whole keyboard would
+    take the other notices' buttons with it, so only the buttons that name the same
+    things as the tapped one (same kind, same ids: "Approve" and "Refuse" of one
+    newcomer) go.
+    """
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    mark = _notice_mark(query.data)
+    rows = [[b for b in row if _notice_mark(b.callback_data) != mark or b.callback_data is None]
+            for row in message.reply_markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    if rows == message.reply_markup.inline_keyboard:
+        return
+    try:
+        await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
+    except TelegramBadRequest:  # already changed by a double tap: nothing to remove
+        pass

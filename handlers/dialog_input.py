@@ -374,4 +374,5 @@ async def _input_shared(ctx: RenderContext, payload: dict) -> Rendered | None:
         _("{who} has shared their input in the dialog about {child}.").format(
             who=texts.who(author), child=html.quote(dialog.child_name)),
         InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Read it"), callback_data=OverviewCb(dialog_id=dialog.id, round_no=payload["round_no"]).pack())]]))
+            text=_("Read it"), callback_data=OverviewCb(dialog_id=dialog.id, round_no=payload["round_no"],
+                                                 action="read").pack())]]))

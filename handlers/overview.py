@@ -37,7 +37,9 @@ class OverviewCb(CallbackData, prefix="ov"):
     round_no: Id
     area: str = ""
     page: Id = 0
-    action: str = "page"  # page | areas | rounds
+    # page | areas | rounds: edit this overview in place; read: a notice's "Read it", answered
+    # in a new message, since the notice may be merged with others that must stay as they are.
+    action: str = "page"
 
 
 def _locale() -> str:
@@ -93,6 +95,11 @@ async def overview_button(query: CallbackQuery, callback_data: OverviewCb, sessi
             await query.answer(texts.stale_button(), show_alert=True)
             return
     await query.answer()
+    if callback_data.action == "read":
+        text, keyboard = await render_page(session, participant, dialog_config, round_no, area, 0)
+        await _audit(session, participant, audit.OVERVIEW_SHOWN, round_no, clock)
+        await query.message.answer(text, reply_markup=keyboard, protect_content=True)
+        return
     if callback_data.action == "areas":
         text, keyboard = _area_picker(participant, dialog_config, round_no)
     elif callback_data.action == "rounds":

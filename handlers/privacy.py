@@ -52,7 +52,7 @@ from bot.i18n import fmt_date, fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import Id, PickDialogCb, pick_dialog
+from handlers.choose import Id, PickDialogCb, drop_notice_buttons, pick_dialog
 from handlers.join import consent_text, send_consent_card
 from handlers.meetings import call_newcomer
 from rules import consent as consent_rules
@@ -319,11 +319,11 @@ async def approval_answer(
         return
     if newcomer.approval != consent_rules.PENDING:
         await query.answer(_("That has already been decided."), show_alert=True)
-        await _drop_buttons(query)
+        await drop_notice_buttons(query)
         return
     if me.id in await pv.approval_answers(session, newcomer):
         await query.answer(_("You have already answered."), show_alert=True)
-        await _drop_buttons(query)
+        await drop_notice_buttons(query)
         return
 
     now = clock.now()
@@ -332,7 +332,7 @@ async def approval_answer(
     await _audit(session, actor_id=person.id, dialog_id=dialog.id, now=now, participant_id=newcomer.id,
                  action=audit.APPROVAL_GIVEN if approved else audit.APPROVAL_REFUSED)
     await query.answer()
-    await _drop_buttons(query)
+    await drop_notice_buttons(query)
     coordinator = await session.get(Person, dialog.coordinator_id)
     who, child = texts.who(newcomer), html.quote(dialog.child_name)
     if outcome == consent_rules.APPROVED:

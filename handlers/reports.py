@@ -49,7 +49,15 @@ from bot.config import Settings
 from bot.i18n import fmt_date, fmt_short
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import Id, PickDialogCb, is_id, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import (
+    Id,
+    PickDialogCb,
+    drop_notice_buttons,
+    is_id,
+    pick_dialog,
+    seat_for,
+    seat_for_tap,
+)
 from reports import gather
 from reports import referrals as rf
 from reports.common import localized, on_commit, render
@@ -483,7 +491,7 @@ async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, sess
         reply = _("Thank you – you have approved the referral. It is made when every parent with custody "
                   "has approved it.")
     if query.message:
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_notice_buttons(query)  # a merged notice keeps the others' buttons
         await query.message.answer(reply)
 
 

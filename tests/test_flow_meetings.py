@@ -397,3 +397,58 @@ async def test_only_the_coordinator_runs_the_meeting_and_only_this_dialogs_peopl
     assert await responses(fam) == before
     async with samspil.sessionmaker() as s:
         assert await s.scalar(select(InputEntry.id)) is None
+
+
+async def test_read_it_on_a_merged_notice_keeps_the_invitation_and_its_buttons(fam, cast, clock):
+    """Notices due together come as one message (here: the end of quiet hours). Tapping one
+    notice's button must leave the other notices' text and buttons as they were."""
+    mom, teacher = fam.mom, fam.teacher
+    clock.set(datetime(2026, 11, 23, 21, 0, tzinfo=UTC))  # 22:00 in Copenhagen: quiet hours
+    mark = mom.phone.mark()
+    await schedule(fam)
+    await cast.write_input(teacher, "Sundhedsforhold", worries="Hun er ofte træt om morgenen.",
+                           works=None, next_steps=None)
+    await cast.share_input(teacher)
+    assert new_bot(mom, mark) == []  # both wait for the morning
+
+    clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))  # 08:00: quiet hours are over
+    await cast.scheduler.drain()
+    await cast.settle()
+    [merged] = new_bot(mom, mark)
+    assert "Indkaldelse til dialogmøde" in merged.text and "har delt sit input" in merged.text
+    before_text, before_buttons = merged.text, merged.buttons
+    assert before_buttons == [["✅ Jeg kommer", "❌ Jeg kan ikke"], ["Læs det"]]
+
+    await mom.phone.tap("Læs det", message_id=merged.message_id)
+    await cast.settle()
+    overview = last_bot(mom)
+    assert overview.message_id != merged.message_id  # a new message ...
+    assert overview.text.startswith("Samlet oversigt") and "Hun er ofte træt om morgenen." in overview.text
+    still = next(m for m in mom.phone.bot_messages if m.message_id == merged.message_id)
+    assert (still.text, still.buttons) == (before_text, before_buttons)  # ... the notice stays whole
+
+    await mom.phone.tap("✅ Jeg kommer", message_id=merged.message_id)
+    await cast.settle()
+    assert last_bot(mom).text.startswith("Tak – du har svaret: Jeg kommer.")
+    assert await responses(fam) == {await participant_id(fam, mom): True}
+
+
+async def test_approving_in_a_merged_notice_removes_only_the_approval_buttons(fam, cast, clock):
+    mom = fam.mom
+    clock.set(datetime(2026, 11, 23, 21, 0, tzinfo=UTC))  # quiet hours: the notices wait together
+    mark = mom.phone.mark()
+    await schedule(fam)
+    await cast.invite(fam.coord, cast.person("Ole"), "Network", "Morfar")
+    clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    await cast.scheduler.drain()
+    await cast.settle()
+    [merged] = new_bot(mom, mark)
+    assert merged.buttons == [["✅ Jeg kommer", "❌ Jeg kan ikke"], ["✅ Godkend", "✖️ Afvis"]]
+
+    await mom.phone.tap("✅ Godkend", message_id=merged.message_id)
+    await cast.settle()
+    still = next(m for m in mom.phone.bot_messages if m.message_id == merged.message_id)
+    assert still.text == merged.text and still.buttons == [["✅ Jeg kommer", "❌ Jeg kan ikke"]]
+    await mom.phone.tap("✅ Jeg kommer", message_id=merged.message_id)
+    await cast.settle()
+    assert await responses(fam) == {await participant_id(fam, mom): True}
