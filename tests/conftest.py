@@ -7,8 +7,9 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -27,8 +28,31 @@ from storage import crypto
 hypothesis_settings.register_profile("samspil", derandomize=True, database=None, deadline=None)
 hypothesis_settings.load_profile("samspil")
 
-# Monday 23 November 2026, 10:00 in Copenhagen.
+# Monday 23 November 2026, 10:00 in Copenhagen: the fake clock of every test in which no real
+# process or real clock takes part. Where one does (a `samspil` command in a subprocess, a
+# `samspil run` process), the test's clock follows the real one: see `follow_real_time`.
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def next_workday_morning(now: datetime | None = None) -> datetime:
+    """The next weekday at 09:00 in Copenhagen after `now` (the real clock's now).
+
+    A bot on this fake time is never behind a real process started by the test: whatever
+    that process writes "due now" is due for the bot too, even at the end of quiet hours
+    (which end at 08:00), on any date, in summer and in winter time.
+    """
+    local = (now or datetime.now(UTC)).astimezone(COPENHAGEN)
+    day = local.date() if local.hour < 9 else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(9, 0), COPENHAGEN).astimezone(UTC)
+
+
+def follow_real_time(clock: FakeClock) -> FakeClock:
+    """Set a test's clock from the real one, for tests in which a real process takes part."""
+    clock.set(next_workday_morning())
+    return clock
 
 # The data key every test runs with (storage/crypto.py): in the environment, so Settings built
 # anywhere in the tests, and the processes they start (tests/helpers.cli_env), find it.

@@ -66,6 +66,8 @@ def cli_env(**values: str) -> dict[str, str]:
     tests/conftest.py), so only `values` configure the program. DATA_KEY="" removes the key."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
            "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "DATA_KEY": os.environ.get("DATA_KEY", "")}
+    # Under Debian's faketime (README, "Testing"), the program sees the same moved clock.
+    env.update({k: v for k, v in os.environ.items() if k.startswith("FAKETIME") or k == "LD_PRELOAD"})
     env.update(values)
     return env
 

@@ -212,13 +212,21 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     give_up = loop.time() + 900
     kills = 0
     bots.start()
+
+    def answers() -> int:  # how far the conversations have come: the bot's answers so far
+        return sum(emu.calls[m] for m in ("sendMessage", "editMessageText", "answerCallbackQuery"))
+
     while kills < KILLS and not scripts.done():
-        # Once the new process is up (it asks getMe when polling starts), pull the plug
-        # at a random moment while it works.
-        started = emu.calls["getMe"]
+        # Once the new process is up (it asks getMe when polling starts) and has answered a
+        # few steps, pull the plug at a random moment while it works. Counting answers, not
+        # seconds, keeps the number of kills per conversation the same on a slow or busy
+        # machine (a kill every 3-15 answers; the scripts take well over 1,000).
+        started, done = emu.calls["getMe"], answers()
         await emu.wait_until(lambda started=started: emu.calls["getMe"] > started or scripts.done(),
                              timeout=120)
-        await asyncio.sleep(rng.uniform(0.05, 0.8))
+        await emu.wait_until(lambda goal=done + rng.randint(3, 15): answers() >= goal or scripts.done(),
+                             timeout=120)
+        await asyncio.sleep(rng.uniform(0, 0.2))
         await bots.kill()
         kills += 1
         bots.start()

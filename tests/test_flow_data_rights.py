@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.app import App
+from bot.clock import FakeClock
 from bot.config import Settings
 from bot.playbook import Cast
 from storage.models import (
@@ -30,6 +31,7 @@ from storage.models import (
     Task,
 )
 from storage.models import Person as PersonRow
+from tests.conftest import follow_real_time
 from tests.helpers import samspil_cli, saw
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     PURPOSE,
@@ -223,7 +225,9 @@ async def test_a_coordinator_with_open_dialogs_cannot_erase_themself(cast: Cast,
 
 
 @pytest.fixture
-def cli_db(settings: Settings) -> dict[str, str]:
+def cli_db(settings: Settings, clock: FakeClock) -> dict[str, str]:
+    # The command runs as a real process on the real clock: the bot's clock follows it.
+    follow_real_time(clock)
     env = {"DATABASE_URL": settings.database_url}
     if settings.database_schema:
         env["DATABASE_SCHEMA"] = settings.database_schema
