@@ -22,6 +22,8 @@ from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
 from bot.menus import set_default_commands
 from bot.middlewares import DbSessionMiddleware
 from bot.notices import Notices
+from bot.private_only import PrivateOnlyMiddleware
+from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
 from bot.telegram import HarmlessFailures
 from handlers import all_jobs, all_routers
@@ -31,6 +33,10 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.fsm import SQLStorage
 
 log = logging.getLogger("samspil")
+
+# What Telegram sends the bot; `my_chat_member` tells it it was added to a group (which
+# it leaves: bot/private_only.py).
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 
 @dataclass
@@ -118,6 +124,9 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     scheduler = OutboxScheduler(bot, sessionmaker, settings, clock, i18n, notices, dialog_config,
                                 jobs=all_jobs())
 
+    # First: Samspil works in private chats only. An update from a group, supergroup or
+    # channel stops here, before the conversation state and the database are touched.
+    install_private_only(dp, PrivateOnlyMiddleware(i18n))
     # Order: the session middleware loads the sender's Person, which i18n reads.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)
@@ -164,7 +173,7 @@ async def run_polling(app: App, *, handle_signals: bool = True) -> None:
         # that was not handled (aiogram's task mode confirms first).
         handle_as_tasks=False,
         polling_timeout=25,
-        allowed_updates=["message", "callback_query"],
+        allowed_updates=ALLOWED_UPDATES,
         close_bot_session=False,
         handle_signals=handle_signals,
     )

@@ -3,7 +3,9 @@
 The real aiogram bot talks to this server over HTTP exactly as it would talk to
 ``api.telegram.org`` (``TelegramAPIServer.from_base(emu.base_url)``), while tests
 and ``samspil demo`` play the people on the other side through :class:`Phone`
-objects (in-process) or the small JSON API under ``/_emu/``.
+objects (in-process) or the small JSON API under ``/_emu/``. People chat with the
+bot privately; a :class:`Group` (group, supergroup or channel) is where they may
+add the bot and write to it together.
 
 The emulator follows Telegram's semantics where the bot can observe them: update
 queue and ``offset`` confirmation, long polling, webhook delivery with
@@ -46,6 +48,7 @@ __all__ = [
     "CallbackAnswer",
     "ChatMessage",
     "EntityParseError",
+    "Group",
     "Hold",
     "Phone",
     "ReceivedDocument",
@@ -80,6 +83,13 @@ _POLL_CONFLICT: Final = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+
+# Service messages (someone joined or left a group): shown in a group's chat, never
+# counted among the bot's own messages.
+_SERVICE_KINDS: Final = frozenset({"new_chat_members", "left_chat_member"})
+_GROUP_KINDS: Final = ("group", "supergroup", "channel")
+# Status of the bot in a group that lets it read and write there.
+_PRESENT: Final = frozenset({"member", "administrator"})
 
 # Update types Telegram sends when allowed_updates is empty/unspecified.
 _OPT_IN_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -584,11 +594,14 @@ class ReceivedDocument:
 
 @dataclass
 class ChatMessage:
-    """A message of a private chat as the person sees it (a snapshot).
+    """A message of a chat as the people in it see it (a snapshot).
 
     ``text`` is the plain text (the caption for media); ``html`` is the raw text as
     sent. ``version`` is the chat's change counter when the message was created or
-    last edited (compare with :meth:`Phone.mark`).
+    last edited (compare with :meth:`Phone.mark`). In a group, ``from_id`` is the
+    id of the person who sent it (``None`` for the bot's messages and in private
+    chats); a service message (someone joined or left) has ``kind``
+    ``new_chat_members`` or ``left_chat_member``.
     """
 
     message_id: int
@@ -603,6 +616,7 @@ class ChatMessage:
     date: int
     kind: str = "text"
     version: int = 0
+    from_id: int | None = None
 
     @property
     def buttons(self) -> list[list[str]]:
@@ -669,6 +683,7 @@ class _Message:
     edit_date: int | None = None
     reply_to: int | None = None
     version: int = 0
+    sender: dict[str, Any] | None = None  # the person who wrote it, in a group
 
     def view(self) -> ChatMessage:
         document = None
@@ -687,6 +702,7 @@ class _Message:
             date=self.date,
             kind=self.kind,
             version=self.version,
+            from_id=self.sender["id"] if self.sender else None,
         )
 
 
@@ -694,8 +710,15 @@ class _Chat:
     """A private chat between the bot and one person."""
 
     def __init__(self, user: dict[str, Any], chat_instance: str) -> None:
-        self.id: int = user["id"]
+        self._setup(user["id"], chat_instance)
         self.user = user
+        self.chat_dict: dict[str, Any] = {"id": self.id, "type": "private"}
+        for key in ("first_name", "last_name", "username"):
+            if user.get(key) is not None:
+                self.chat_dict[key] = user[key]
+
+    def _setup(self, chat_id: int, chat_instance: str) -> None:
+        self.id: int = chat_id
         self.known = False  # becomes True when the person first contacts the bot
         self.messages: dict[int, _Message] = {}  # insertion order == message_id order
         self.next_message_id = 1
@@ -703,10 +726,6 @@ class _Chat:
         # (version, message_id) per creation/edit, so waiters scan only what is new.
         self.changes: list[tuple[int, int]] = []
         self.chat_instance = chat_instance
-        self.chat_dict: dict[str, Any] = {"id": self.id, "type": "private"}
-        for key in ("first_name", "last_name", "username"):
-            if user.get(key) is not None:
-                self.chat_dict[key] = user[key]
 
     def touch(self, message: _Message | None = None) -> int:
         self.version += 1
@@ -724,6 +743,31 @@ class _Chat:
         message_id = self.next_message_id
         self.next_message_id += 1
         return message_id
+
+
+class _GroupChat(_Chat):
+    """A group, supergroup or channel: people in it, and the bot when it was added.
+
+    ``known`` is true while the bot may read and write there; ``bot_status`` is the
+    bot's ``ChatMember`` status (``left`` until added), ``ever_joined`` whether it
+    was ever in it (Telegram then answers 403 rather than "chat not found").
+    """
+
+    def __init__(self, chat_id: int, kind: str, title: str, chat_instance: str) -> None:
+        self._setup(chat_id, chat_instance)
+        self.kind = kind
+        self.title = title
+        self.user: dict[str, Any] = {}  # no single person: each message has its sender
+        self.chat_dict = {"id": chat_id, "type": kind, "title": title}
+        self.bot_status = "left"
+        self.ever_joined = False
+        self.bot_left = False  # the bot left by itself (leaveChat)
+
+    def not_member_error(self) -> _APIError:
+        where = {"group": "group chat", "supergroup": "supergroup chat"}.get(self.kind, "channel chat")
+        if self.bot_status == "kicked":
+            return _APIError(403, f"Forbidden: bot was kicked from the {where}")
+        return _APIError(403, f"Forbidden: bot is not a member of the {where}")
 
 
 @dataclass
@@ -793,6 +837,7 @@ class Hold:
 @dataclass
 class _Query:
     chat_id: int
+    user_id: int  # who tapped: their phone records the answer
     answered: bool = False
 
 
@@ -1247,6 +1292,151 @@ class Phone:
         self.last_answer = answer
 
 
+class Group:
+    """A group, supergroup or channel: people write in it, and they may add the bot.
+
+    Made with :meth:`BotAPIEmulator.group`. Like Telegram, the bot gets a
+    ``my_chat_member`` update when it is added (and the service message naming it
+    among ``new_chat_members``); in privacy mode (the default, see
+    ``BotAPIEmulator.privacy_mode``) it reads only commands, replies to its own
+    messages and mentions of it, unless it is an administrator. In a channel every
+    post is a ``channel_post``, and a bot can only be an administrator.
+    """
+
+    def __init__(self, emulator: BotAPIEmulator, chat: _GroupChat) -> None:
+        self._emu = emulator
+        self._chat = chat
+        self._cursor = chat.version
+
+    # -- what the group is --------------------------------------------------------------------
+
+    @property
+    def id(self) -> int:
+        return self._chat.id
+
+    @property
+    def title(self) -> str:
+        return self._chat.title
+
+    @property
+    def kind(self) -> str:
+        """``group``, ``supergroup`` or ``channel``."""
+        return self._chat.kind
+
+    @property
+    def bot_status(self) -> str:
+        """The bot's status here: ``left`` (never added, removed or gone), ``member``,
+        ``administrator`` or ``kicked``."""
+        return self._chat.bot_status
+
+    @property
+    def bot_left(self) -> bool:
+        """The bot left by itself (``leaveChat``) and has not been added again."""
+        return self._chat.bot_left
+
+    # -- the people's side --------------------------------------------------------------------
+
+    def add_bot(self, by: Phone, *, admin: bool = False, notify: bool = True) -> None:
+        """``by`` adds the bot (as an administrator if ``admin``; always so in a channel).
+
+        ``notify=False`` puts the bot in without any update, as if it had been added
+        long ago while it did not ask for ``my_chat_member`` updates.
+        """
+        chat = self._chat
+        old = chat.bot_status
+        new = "administrator" if admin or chat.kind == "channel" else "member"
+        if old == new:
+            return
+        chat.bot_status, chat.known, chat.ever_joined, chat.bot_left = new, True, True, False
+        if not notify:
+            self._emu._changes.notify()
+            return
+        self._emu._bot_member_update(chat, by.user, old, new)
+        if old not in _PRESENT and chat.kind != "channel":
+            self._emu._group_message(
+                chat, by.user, "new_chat_members",
+                payload={"new_chat_members": [dict(self._emu._bot_user)]},
+            )
+
+    def remove_bot(self, by: Phone, *, ban: bool = False) -> None:
+        """``by`` removes the bot from the group (``ban``: and forbids adding it again)."""
+        chat = self._chat
+        old = chat.bot_status
+        new = "kicked" if ban else "left"
+        if old == new:
+            return
+        chat.bot_status, chat.known = new, False
+        self._emu._bot_member_update(chat, by.user, old, new)
+
+    async def send(self, who: Phone, text: str) -> dict[str, Any]:
+        """``who`` writes ``text`` in the group (a post, in a channel); a leading
+        ``/command`` (``/command@bot``) gets a ``bot_command`` entity, as in a private chat."""
+        if not text.strip():
+            raise ValueError("Telegram clients can't send an empty message")
+        entities: list[dict[str, Any]] = []
+        command = _COMMAND_ENTITY_RE.match(text[:MAX_TEXT_LENGTH])
+        if command:
+            entities.append(
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group(0))}
+            )
+        return self._emu._group_message(
+            self._chat, who.user, "text", text=text[:MAX_TEXT_LENGTH], entities=entities
+        )
+
+    async def tap(
+        self, who: Phone, button_text: str, *, message_id: int | None = None
+    ) -> str:
+        """``who`` taps an inline button of a bot message in the group; returns the query id."""
+        candidates = (
+            [self._chat.messages[message_id]]
+            if message_id is not None and message_id in self._chat.messages
+            else [m for m in reversed(self._chat.messages.values()) if m.from_bot]
+        )
+        for exact in (True, False):
+            for message in candidates:
+                for row in _inline_rows(message.reply_markup):
+                    for button in row:
+                        text = button.get("text", "")
+                        if (text == button_text) if exact else (button_text in text):
+                            if "callback_data" not in button:
+                                raise AssertionError(
+                                    f"button {text!r} in group message {message.message_id} "
+                                    "sends nothing to the bot"
+                                )
+                            return self._emu._group_callback_query(
+                                self._chat, who, message, button["callback_data"]
+                            )
+        raise AssertionError(f"no inline button matching {button_text!r} in group {self.id}")
+
+    async def tap_data(self, who: Phone, message_id: int, data: str) -> str:
+        """Arbitrary (possibly forged) callback data, as if tapped on ``message_id``."""
+        message = self._chat.messages.get(message_id)
+        if message is None:
+            raise AssertionError(f"no message {message_id} in group {self.id}")
+        return self._emu._group_callback_query(self._chat, who, message, data)
+
+    # -- reading the group ----------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """Everything in the group now, service messages included (oldest first)."""
+        return [m.view() for m in self._chat.messages.values()]
+
+    @property
+    def bot_messages(self) -> list[ChatMessage]:
+        """What the bot wrote in the group (not the service message of its leaving)."""
+        return [
+            m.view()
+            for m in self._chat.messages.values()
+            if m.from_bot and m.kind not in _SERVICE_KINDS
+        ]
+
+    def mark(self) -> int:
+        """The group's change counter (compare with ``ChatMessage.version``)."""
+        self._cursor = self._chat.version
+        return self._cursor
+
+
 def _inline_rows(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:
     if not markup:
         return []
@@ -1304,6 +1494,11 @@ class BotAPIEmulator:
         self._changes = _Changes()
         self._chats: dict[int, _Chat] = {}
         self._phones: dict[int, Phone] = {}
+        self._groups: dict[int, Group] = {}
+        self._group_seq = itertools.count(1)
+        # Privacy mode (BotFather's default): in a group the bot reads commands, replies
+        # to its messages and mentions of it only, unless it is an administrator there.
+        self.privacy_mode = True
         self._blocked: set[int] = set()
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
@@ -1369,6 +1564,7 @@ class BotAPIEmulator:
             ("getMyCommands", self._get_my_commands),
             ("getChat", self._get_chat),
             ("sendChatAction", self._send_chat_action),
+            ("leaveChat", self._leave_chat),
             ("close", self._close),
             ("logOut", self._close),
         ):
@@ -1506,7 +1702,7 @@ class BotAPIEmulator:
     def _callback_query(self, phone: Phone, message: _Message, data: str) -> str:
         chat = phone._chat
         query_id = str(next(self._query_seq))
-        self._queries[query_id] = _Query(chat.id)
+        self._queries[query_id] = _Query(chat.id, chat.id)
         chat.known = True
         phone._cursor = chat.version
         phone._last_query_id = query_id
@@ -1560,6 +1756,128 @@ class BotAPIEmulator:
                 chat_id,
             )
         self._changes.notify()
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def group(self, title: str, kind: str = "group") -> Group:
+        """A new group (``kind`` ``group``, ``supergroup`` or ``channel``), without the bot.
+
+        Ids are negative like Telegram's: ``-4000000001`` for a basic group, ``-100...``
+        for a supergroup or channel.
+        """
+        if kind not in _GROUP_KINDS:
+            raise ValueError(f"kind must be one of {_GROUP_KINDS}")
+        seq = next(self._group_seq)
+        chat_id = -(4_000_000_000 + seq) if kind == "group" else -(1_002_000_000_000 + seq)
+        chat_instance = str((abs(chat_id) * 2654435761 + self.bot_id) % 10**19)
+        chat = _GroupChat(chat_id, kind, title, chat_instance)
+        self._chats[chat_id] = chat
+        group = Group(self, chat)
+        self._groups[chat_id] = group
+        return group
+
+    def _bot_sees(self, chat: _GroupChat, message: _Message) -> bool:
+        """Whether Telegram delivers a group message to the bot (privacy mode)."""
+        if chat.bot_status not in _PRESENT:
+            return False
+        if (
+            not self.privacy_mode
+            or chat.kind == "channel"
+            or chat.bot_status == "administrator"
+            or message.kind in _SERVICE_KINDS
+        ):
+            return True
+        command = _COMMAND_ENTITY_RE.match(message.text) if message.kind == "text" else None
+        if command:
+            mention = command.group(1)
+            return mention is None or mention[1:].lower() == self.bot_username.lower()
+        replied = chat.messages.get(message.reply_to) if message.reply_to else None
+        if replied is not None and replied.from_bot:
+            return True
+        return f"@{self.bot_username}".lower() in message.text.lower()
+
+    def _group_message(
+        self,
+        chat: _GroupChat,
+        sender: dict[str, Any],
+        kind: str,
+        *,
+        text: str = "",
+        entities: list[dict[str, Any]] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        message = chat.add(
+            _Message(
+                message_id=chat.new_message_id(),
+                from_bot=False,
+                date=self._now(),
+                kind=kind,
+                text=text,
+                html=text,
+                entities=entities or [],
+                payload=payload or {},
+                sender=dict(sender),
+            )
+        )
+        result = self._message_dict(chat, message)
+        if self._bot_sees(chat, message):
+            update_kind = "channel_post" if chat.kind == "channel" else "message"
+            self._add_update(update_kind, result, chat.id)
+        else:
+            self._changes.notify()
+        logger.debug("a %s message %s in chat %s", kind, message.message_id, chat.id)
+        return result
+
+    def _group_callback_query(
+        self, chat: _GroupChat, phone: Phone, message: _Message, data: str
+    ) -> str:
+        query_id = str(next(self._query_seq))
+        self._queries[query_id] = _Query(chat.id, phone.user_id)
+        phone._last_query_id = query_id
+        query = {
+            "id": query_id,
+            "from": phone.user,
+            "message": self._message_dict(chat, message),
+            "chat_instance": chat.chat_instance,
+            "data": data,
+        }
+        self._add_update("callback_query", query, chat.id)
+        logger.debug("person %s tapped on message %s in chat %s", phone.user_id,
+                     message.message_id, chat.id)
+        return query_id
+
+    def _chat_member(self, status: str, chat: _GroupChat) -> dict[str, Any]:
+        member: dict[str, Any] = {"status": status, "user": dict(self._bot_user)}
+        if status == "kicked":
+            member["until_date"] = 0
+        if status == "administrator":
+            member.update(
+                can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                can_delete_messages=True, can_manage_video_chats=True,
+                can_restrict_members=True, can_promote_members=False, can_change_info=True,
+                can_invite_users=True, can_post_stories=False, can_edit_stories=False,
+                can_delete_stories=False, can_send_welcome_messages=False,
+            )
+            if chat.kind == "channel":
+                member.update(can_post_messages=True, can_edit_messages=True)
+            else:
+                member["can_pin_messages"] = True
+        return member
+
+    def _bot_member_update(
+        self, chat: _GroupChat, by: dict[str, Any], old: str, new: str
+    ) -> None:
+        self._add_update(
+            "my_chat_member",
+            {
+                "chat": dict(chat.chat_dict),
+                "from": dict(by),
+                "date": self._now(),
+                "old_chat_member": self._chat_member(old, chat),
+                "new_chat_member": self._chat_member(new, chat),
+            },
+            chat.id,
+        )
 
     # -- fault injection & limits --------------------------------------------------------------
 
@@ -1817,6 +2135,8 @@ class BotAPIEmulator:
         except (TypeError, ValueError):
             chat_id = None  # e.g. "@username": private chats can't be addressed that way
         chat = self._chats.get(chat_id) if chat_id is not None else None
+        if isinstance(chat, _GroupChat) and not chat.known and chat.ever_joined:
+            raise chat.not_member_error()
         if chat is None or not chat.known:
             raise _bad_request("chat not found")
         if for_send and chat.id in self._blocked:
@@ -1826,12 +2146,15 @@ class BotAPIEmulator:
     def _message_dict(
         self, chat: _Chat, message: _Message, *, nested: bool = False
     ) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "message_id": message.message_id,
-            "from": dict(self._bot_user) if message.from_bot else dict(chat.user),
-            "chat": dict(chat.chat_dict),
-            "date": message.date,
-        }
+        result: dict[str, Any] = {"message_id": message.message_id}
+        if isinstance(chat, _GroupChat) and chat.kind == "channel":
+            result["sender_chat"] = dict(chat.chat_dict)  # a post is the channel's
+        elif message.from_bot:
+            result["from"] = dict(self._bot_user)
+        else:
+            result["from"] = dict(message.sender or chat.user)
+        result["chat"] = dict(chat.chat_dict)
+        result["date"] = message.date
         if message.edit_date is not None:
             result["edit_date"] = message.edit_date
         if message.protect_content:
@@ -1928,7 +2251,7 @@ class BotAPIEmulator:
         return {
             **self._bot_user,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -2197,7 +2520,7 @@ class BotAPIEmulator:
             url=params.get_str("url"),
             cache_time=params.get_int("cache_time") or 0,
         )
-        phone = self._phones.get(query.chat_id)
+        phone = self._phones.get(query.user_id)
         if phone is not None:
             phone._record_answer(answer)
         self._changes.notify()
@@ -2271,6 +2594,26 @@ class BotAPIEmulator:
         action = params.get_str("action", required=True)
         if action not in _CHAT_ACTIONS:
             raise _bad_request("wrong parameter action in request")
+        return True
+
+    async def _leave_chat(self, params: _Params) -> bool:
+        chat = self._chat(params, for_send=False)
+        if not isinstance(chat, _GroupChat):
+            raise _bad_request("chat member status can't be changed in private chats")
+        old = chat.bot_status
+        chat.bot_status, chat.known, chat.bot_left = "left", False, True
+        if chat.kind != "channel":
+            chat.add(
+                _Message(
+                    message_id=chat.new_message_id(),
+                    from_bot=True,
+                    date=self._now(),
+                    kind="left_chat_member",
+                    payload={"left_chat_member": dict(self._bot_user)},
+                )
+            )
+        # Like Telegram, the bot hears of its own leaving.
+        self._bot_member_update(chat, self._bot_user, old, "left")
         return True
 
     async def _close(self, params: _Params) -> bool:
@@ -2487,6 +2830,9 @@ class BotAPIEmulator:
         app.router.add_post("/_emu/rate_limit", self._emu_rate_limit)
         app.router.add_get("/_emu/sent", self._emu_sent)
         app.router.add_get("/_emu/state", self._emu_state)
+        app.router.add_post("/_emu/groups", self._emu_group_new)
+        app.router.add_post("/_emu/groups/{chat_id}/{action}", self._emu_group_act)
+        app.router.add_get("/_emu/groups/{chat_id}/chat", self._emu_group_chat)
 
     @staticmethod
     async def _emu_body(request: web.Request) -> dict[str, Any]:
@@ -2520,6 +2866,72 @@ class BotAPIEmulator:
             )
         except ValueError as exc:
             raise _bad_request(str(exc)) from None
+
+    def _emu_group(self, request: web.Request) -> Group:
+        try:
+            chat_id = int(request.match_info["chat_id"])
+        except ValueError:
+            raise _bad_request("chat_id must be an integer") from None
+        group = self._groups.get(chat_id)
+        if group is None:
+            raise _APIError(404, "Not Found: unknown group")
+        return group
+
+    def _emu_member(self, body: dict[str, Any]) -> Phone:
+        phone = self._phones.get(int(body["user_id"]))
+        if phone is None:
+            raise _APIError(404, "Not Found: unknown user")
+        return phone
+
+    async def _emu_group_new(self, request: web.Request) -> web.Response:
+        async def action() -> Any:
+            body = await self._emu_body(request)
+            group = self.group(str(body.get("title") or "Gruppe"), str(body.get("kind", "group")))
+            return {"id": group.id, "kind": group.kind, "title": group.title}
+
+        return await _emu_call(action)
+
+    async def _emu_group_act(self, request: web.Request) -> web.Response:
+        """POST /_emu/groups/{id}/add_bot|remove_bot|send|tap with ``user_id`` in the body."""
+
+        async def action() -> Any:
+            body = await self._emu_body(request)
+            group = self._emu_group(request)
+            who = self._emu_member(body)
+            what = request.match_info["action"]
+            if what == "add_bot":
+                group.add_bot(who, admin=bool(body.get("admin")), notify=body.get("notify", True))
+                return True
+            if what == "remove_bot":
+                group.remove_bot(who, ban=bool(body.get("ban")))
+                return True
+            if what == "send":
+                if not isinstance(body.get("text"), str) or not body["text"]:
+                    raise _bad_request("text is empty")
+                return await group.send(who, body["text"])
+            if what == "tap":
+                message_id = body.get("message_id")
+                if body.get("button_text") is not None:
+                    query_id = await group.tap(who, str(body["button_text"]), message_id=message_id)
+                elif message_id is not None and body.get("data") is not None:
+                    query_id = await group.tap_data(who, int(message_id), str(body["data"]))
+                else:
+                    raise _bad_request("button_text or (message_id, data) is required")
+                return {"callback_query_id": query_id}
+            raise _APIError(404, "Not Found: unknown action")
+
+        return await _emu_call(action)
+
+    async def _emu_group_chat(self, request: web.Request) -> web.Response:
+        async def action() -> Any:
+            group = self._emu_group(request)
+            return {
+                "bot_status": group.bot_status,
+                "bot_left": group.bot_left,
+                "messages": [_view_json(m) for m in group.messages],
+            }
+
+        return await _emu_call(action)
 
     async def _emu_send(self, request: web.Request) -> web.Response:
         async def action() -> Any:

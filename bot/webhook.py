@@ -19,7 +19,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.app import App
+from bot.app import ALLOWED_UPDATES, App
 from bot.config import ConfigError
 
 log = logging.getLogger("samspil.webhook")
@@ -77,7 +77,7 @@ async def start_webhook(app: App, *, set_webhook: bool = True) -> web.AppRunner:
     if set_webhook:
         await app.bot.set_webhook(
             settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=["message", "callback_query"], drop_pending_updates=False,
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
         )
     return runner
 

@@ -939,6 +939,184 @@ async def test_people_http_api(emu: BotAPIEmulator, bot: Bot, http: aiohttp.Clie
 
 
 # --------------------------------------------------------------------------------------
+# Groups, supergroups and channels
+# --------------------------------------------------------------------------------------
+
+
+async def test_group_ids_look_like_telegrams(emu: BotAPIEmulator) -> None:
+    group, supergroup, channel = (emu.group("Familien"), emu.group("Personalet", "supergroup"),
+                                  emu.group("Nyt", "channel"))
+    assert group.id < 0 and not str(group.id).startswith("-100")
+    assert str(supergroup.id).startswith("-100") and str(channel.id).startswith("-100")
+    assert (group.kind, supergroup.kind, channel.kind) == ("group", "supergroup", "channel")
+    assert group.bot_status == "left" and not group.bot_left
+    with pytest.raises(ValueError):
+        emu.group("x", "private")
+
+
+async def test_adding_the_bot_to_a_group_queues_my_chat_member_and_the_service_message(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    mette = emu.phone(METTE, "Mette")
+    group = emu.group("Familien")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):  # not in it yet
+        await bot.send_message(group.id, "hej")
+    group.add_bot(by=mette)
+    member_update, joined = await bot.get_updates()
+    change = member_update.my_chat_member
+    assert change.chat.id == group.id and change.chat.type == "group"
+    assert change.chat.title == "Familien" and change.from_user.id == METTE
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("left", "member")
+    assert change.new_chat_member.user.id == emu.bot_id
+    assert joined.message.chat.id == group.id and joined.message.from_user.id == METTE
+    assert [u.id for u in joined.message.new_chat_members] == [emu.bot_id]
+    assert group.bot_status == "member"
+    assert [m.kind for m in group.messages] == ["new_chat_members"] and group.bot_messages == []
+
+    admins = emu.group("Personalet", "supergroup")
+    admins.add_bot(by=mette, admin=True)
+    [promoted, _] = await bot.get_updates(offset=joined.update_id + 1)
+    assert promoted.my_chat_member.chat.type == "supergroup"
+    assert promoted.my_chat_member.new_chat_member.status == "administrator"
+
+
+async def test_group_messages_reach_the_bot_like_in_privacy_mode(emu: BotAPIEmulator, bot: Bot) -> None:
+    mette, lars = emu.phone(METTE, "Mette"), emu.phone(LARS, "Lars")
+    group = emu.group("Familien")
+    await group.send(mette, "/start")  # the bot is not in the group: nothing reaches it
+    assert emu.pending_updates() == 0
+    group.add_bot(by=mette, notify=False)  # added long ago: no update now
+    assert emu.pending_updates() == 0
+    await group.send(mette, "/oversigt")
+    await group.send(lars, "hej alle sammen")  # privacy mode: not for the bot
+    await group.send(lars, "/start@other_bot")
+    await group.send(lars, f"@{emu.bot_username} hjælp")
+    await group.send(lars, "/start@samspil_test_bot abc")
+    updates = await bot.get_updates()
+    texts = [(u.message.from_user.id, u.message.text) for u in updates]
+    assert texts == [(METTE, "/oversigt"), (LARS, f"@{emu.bot_username} hjælp"),
+                     (LARS, "/start@samspil_test_bot abc")]
+    command = updates[0].message
+    assert command.chat.type == "group" and command.entities[0].type == "bot_command"
+    assert [m.from_id for m in group.messages] == [METTE, METTE, LARS, LARS, LARS, LARS]
+    assert not (await bot.get_me()).can_read_all_group_messages
+
+    emu.privacy_mode = False
+    await group.send(lars, "nu læser botten alt")
+    [update] = await bot.get_updates(offset=updates[-1].update_id + 1)
+    assert update.message.text == "nu læser botten alt"
+
+
+async def test_the_bot_writes_in_a_group_and_people_tap_its_buttons(emu: BotAPIEmulator, bot: Bot) -> None:
+    mette, lars = emu.phone(METTE, "Mette"), emu.phone(LARS, "Lars")
+    group = emu.group("Personalet", "supergroup")
+    group.add_bot(by=mette, notify=False)
+    sent = await bot.send_message(group.id, "Vælg", reply_markup=keyboard([("Ja", "yes")]))
+    assert sent.chat.id == group.id and sent.chat.type == "supergroup"
+    assert [m.text for m in group.bot_messages] == ["Vælg"]
+    await bot.edit_message_text("Vælg nu", chat_id=group.id, message_id=sent.message_id,
+                                reply_markup=keyboard([("Ja", "yes")]))
+    query_id = await group.tap(lars, "Ja")
+    [update] = await bot.get_updates()
+    query = update.callback_query
+    assert query.id == query_id and query.data == "yes" and query.from_user.id == LARS
+    assert query.message.chat.id == group.id and query.message.text == "Vælg nu"
+    await bot.answer_callback_query(query_id, text="Kun privat", show_alert=True)
+    answer = await lars.wait_answer()
+    assert answer.text == "Kun privat" and answer.show_alert
+    await group.tap_data(mette, sent.message_id, "forged")
+    [update] = await bot.get_updates(offset=update.update_id + 1)
+    assert update.callback_query.data == "forged" and update.callback_query.from_user.id == METTE
+    with pytest.raises(AssertionError, match="Nej"):
+        await group.tap(lars, "Nej")
+    assert mette.chat == [] and lars.chat == []  # nothing of it in their private chats
+
+
+@pytest.mark.parametrize(("kind", "where"), [("group", "group chat"), ("supergroup", "supergroup chat")])
+async def test_leave_chat_ends_the_bots_membership(
+    emu: BotAPIEmulator, bot: Bot, kind: str, where: str
+) -> None:
+    mette = await known_phone(emu)
+    group = emu.group("Familien", kind)
+    group.add_bot(by=mette)
+    await bot.send_message(group.id, "farvel")
+    offset = (await bot.get_updates())[-1].update_id + 1
+    assert await bot.leave_chat(group.id) is True
+    assert group.bot_left and group.bot_status == "left"
+    assert [m.kind for m in group.messages] == ["new_chat_members", "text", "left_chat_member"]
+    assert [m.text for m in group.bot_messages] == ["farvel"]
+    [gone] = await bot.get_updates(offset=offset)
+    change = gone.my_chat_member
+    assert change.from_user.id == emu.bot_id and change.chat.id == group.id
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("member", "left")
+
+    for call in (lambda: bot.send_message(group.id, "er I der?"),
+                 lambda: bot.leave_chat(group.id), lambda: bot.get_chat(group.id)):
+        with pytest.raises(TelegramForbiddenError) as caught:
+            await call()
+        assert caught.value.message == f"Forbidden: bot is not a member of the {where}"
+    assert await bot.get_updates(offset=gone.update_id + 1) == []
+    await group.send(mette, "/start")  # the bot is gone: nothing reaches it
+    assert emu.pending_updates() == 0
+    with pytest.raises(TelegramBadRequest, match="can't be changed in private chats"):
+        await bot.leave_chat(METTE)
+
+    group.add_bot(by=mette)  # added again
+    assert not group.bot_left and group.bot_status == "member"
+    await bot.send_message(group.id, "hej igen")
+    assert group.bot_messages[-1].text == "hej igen"
+    group.remove_bot(by=mette, ban=True)
+    with pytest.raises(TelegramForbiddenError, match="bot was kicked"):
+        await bot.send_message(group.id, "hallo?")
+
+
+async def test_a_channel_gets_the_bot_as_administrator_and_sends_channel_posts(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    mette = emu.phone(METTE, "Mette")
+    channel = emu.group("Nyt fra skolen", "channel")
+    channel.add_bot(by=mette)
+    await channel.send(mette, "Godmorgen")
+    added, post = await bot.get_updates()
+    assert added.my_chat_member.chat.type == "channel"
+    assert added.my_chat_member.new_chat_member.status == "administrator"
+    assert post.channel_post.text == "Godmorgen" and post.channel_post.sender_chat.id == channel.id
+    assert post.channel_post.from_user is None
+    await bot.leave_chat(channel.id)
+    with pytest.raises(TelegramForbiddenError, match="not a member of the channel chat"):
+        await bot.send_message(channel.id, "x")
+
+
+async def test_groups_over_the_people_http_api(
+    emu: BotAPIEmulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    async def emu_post(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        async with http.post(path, json=body) as response:
+            return response.status, await response.json()
+
+    emu.phone(METTE, "Mette")
+    status, body = await emu_post("/_emu/groups", {"title": "Familien", "kind": "supergroup"})
+    assert status == 200 and body["result"]["kind"] == "supergroup"
+    group_id = body["result"]["id"]
+    assert (await emu_post(f"/_emu/groups/{group_id}/add_bot", {"user_id": METTE}))[0] == 200
+    status, body = await emu_post(f"/_emu/groups/{group_id}/send", {"user_id": METTE, "text": "/start"})
+    assert status == 200 and body["result"]["chat"]["id"] == group_id
+    await bot.send_message(group_id, "Vælg", reply_markup=keyboard([("Ja", "yes")]))
+    status, body = await emu_post(f"/_emu/groups/{group_id}/tap", {"user_id": METTE, "button_text": "Ja"})
+    assert status == 200 and body["result"]["callback_query_id"]
+    assert [u.event_type for u in await bot.get_updates()] == [
+        "my_chat_member", "message", "message", "callback_query"]
+    await bot.leave_chat(group_id)
+    async with http.get(f"/_emu/groups/{group_id}/chat") as response:
+        chat = (await response.json())["result"]
+    assert chat["bot_left"] and chat["bot_status"] == "left"
+    assert [m["kind"] for m in chat["messages"]] == [
+        "new_chat_members", "text", "text", "left_chat_member"]
+    assert (await emu_post(f"/_emu/groups/{group_id}/send", {"user_id": 4242, "text": "x"}))[0] == 404
+    assert (await emu_post("/_emu/groups/-1/send", {"user_id": METTE, "text": "x"}))[0] == 404
+
+
+# --------------------------------------------------------------------------------------
 # The whole loop: a real Dispatcher polling the emulator
 # --------------------------------------------------------------------------------------
 
