@@ -25,7 +25,7 @@ from bot.notices import Notices
 from bot.private_only import PrivateOnlyMiddleware
 from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
-from bot.telegram import HarmlessFailures
+from bot.telegram import AnswerGuard, HarmlessFailures
 from handlers import all_jobs, all_routers
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto
@@ -83,6 +83,7 @@ def make_bot(settings: Settings) -> Bot:
     _keep_response_models()
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
     session.middleware(HarmlessFailures())
+    session.middleware(AnswerGuard(settings.answer_retry_max_wait))
     return Bot(settings.token, session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

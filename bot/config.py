@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     send_concurrency: int = Field(default=32, ge=1, le=1000)
     outbox_batch: int = Field(default=200, ge=1, le=10000)
     outbox_lease_seconds: int = Field(default=60, ge=1, le=3600)
+    # Answering a person's own action (bot/telegram.py AnswerGuard): a 429 asking to wait
+    # up to this many seconds (in all, per update) is waited out; a longer one, or a
+    # Telegram outage, sends the answer later through the outbox.
+    answer_retry_max_wait: float = Field(default=5.0, ge=0, le=60)
     # Reminders (days before a meeting; days before a task's end, and the hour they go out).
     meeting_reminder_days: list[int] = [3, 1]
     task_reminder_days: list[int] = [2, 0]

@@ -54,6 +54,8 @@ class DbSessionMiddleware(BaseMiddleware):
             log.info("update already handled update_id=%s", event.update_id)
             return None
         token = current_session.set(session)
+        # For answers Telegram did not take: they go into this update's outbox (bot/telegram.py).
+        session.info["notices"] = self.notices
         try:
             user = data.get("event_from_user")
             data["session"] = session

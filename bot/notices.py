@@ -30,6 +30,9 @@ from storage.models import OutboxMessage, Participant, Person
 class Rendered:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+    # Sent with Telegram's protect_content (no forwarding or saving): every notice, except
+    # an answer sent later that was not protected either (an invitation letter to pass on).
+    protect: bool = True
 
 
 @dataclass
@@ -80,12 +83,13 @@ class Notices:
     async def add(
         self, session: AsyncSession, *, to: Participant | Person | None, kind: str, key: str,
         payload: dict[str, Any] | None = None, due_at: datetime | None = None,
-        dialog_id: int | None = None,
+        dialog_id: int | None = None, body: str | None = None,
     ) -> bool:
         """Write a notice for `to` (a seat in a dialog, or a person) unless `key` exists.
 
         A seat decides whether quiet hours apply (family and network), and names the
-        dialog, so that a paused or deleted dialog takes its notices with it.
+        dialog, so that a paused or deleted dialog takes its notices with it. `body`:
+        personal text composed now (stored encrypted), for an answer sent later only.
         """
         if to is None:
             return False
@@ -105,7 +109,7 @@ class Notices:
             data["family"] = True  # the scheduler checks quiet hours again when it sends
         added = await outbox.enqueue(
             session, key=key, person_id=person_id, kind=kind, due_at=due, now=now,
-            dialog_id=dialog_id, payload=data)
+            dialog_id=dialog_id, payload=data, body=body)
         if added and due <= now:
             session.info["outbox_due_now"] = True
         return added

@@ -6,7 +6,7 @@
 - 5xx and network errors: retried with exponential backoff;
 - 403 (the person blocked the bot): the seat is marked unreachable and the
   coordinator is told once;
-- several notices due to one person at once become one message.
+- several notices due to one person at once become one message (if protected alike).
 
 Due-ness follows the injectable app clock (tests move it); pacing follows real
 time, because Telegram's limits do.
@@ -97,14 +97,16 @@ def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, 
     """
     merged: list[tuple[Rendered, int]] = []
     for part in parts:
-        if merged and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit:
+        if merged and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit \
+                and merged[-1][0].protect == part.protect:
             last, count = merged[-1]
             rows = list(last.keyboard.inline_keyboard if last.keyboard else [])
             for row in part.keyboard.inline_keyboard if part.keyboard else []:
                 if row not in rows:  # nine "Read it" buttons to one overview are one button
                     rows.append(row)
             merged[-1] = (Rendered(last.text + SEPARATOR + part.text,
-                                   InlineKeyboardMarkup(inline_keyboard=rows) if rows else None), count + 1)
+                                   InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
+                                   last.protect), count + 1)
         else:
             merged.append((part, 1))
     return merged
@@ -280,7 +282,7 @@ class OutboxScheduler:
         await self._keep_claim(rows)
         try:
             await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
-                                        protect_content=True)
+                                        protect_content=message.protect)
         except TelegramRetryAfter as exc:
             self.limiter.pause_chat(chat_id, exc.retry_after)
             await self._retry(ids, timedelta(seconds=exc.retry_after), "429")

@@ -427,6 +427,13 @@ async def list_dialogs(message: Message, person: Person | None, session: AsyncSe
         await message.answer(chunk, protect_content=True)
 
 
+def _account(p: Participant) -> str:
+    """Which Telegram account opened the link: a forwarded link admits whoever opens it first."""
+    if not p.opened_by:
+        return ""
+    return " – " + _("Telegram: {account}").format(account=html.quote(p.opened_by))
+
+
 async def _dialog_block(session: AsyncSession, d: Dialog) -> str:
     head = _("<b>{child}</b> ({age}) · #{id}").format(
         child=html.quote(d.child_name), age=texts.age_group_label(d.age_group), id=d.id)
@@ -448,8 +455,8 @@ async def _dialog_block(session: AsyncSession, d: Dialog) -> str:
                 when=fmt_datetime(d.closed_at), reason=html.quote(d.close_reason or ""))
     else:
         status = _("Paused: consent was withdrawn")
-    members = " · ".join(
-        ("🕓 " if p.approval == PENDING else "✅ " if p.joined_at else "⏳ ") + texts.who(p)
+    members = "\n".join(
+        ("🕓 " if p.approval == PENDING else "✅ " if p.joined_at else "⏳ ") + texts.who(p) + _account(p)
         for p in d.participants if p.role != COORDINATOR and p.approval != REFUSED)
     if not members:  # (not inside the f-string: the catalog extractor would not see it)
         members = _("No participants invited yet.")

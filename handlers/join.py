@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,17 +22,31 @@ from bot.i18n import fmt_date, fmt_datetime, locale_for
 from bot.menus import set_commands_for
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import Id
+from handlers.choose import Id, drop_notice_buttons
 from handlers.meetings import call_newcomer
 from rules import consent as consent_rules
-from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, PAUSED, Action, Refusal, decide
-from rules.roles import STAFF_COORDINATOR
+from rules.access import (
+    ACTIVE,
+    AWAITING_CONSENT,
+    CLOSED,
+    PAUSED,
+    Action,
+    Refusal,
+    decide,
+    shows_child_name,
+)
+from rules.roles import COORDINATOR, STAFF_COORDINATOR
 from rules.tokens import is_expired, looks_like_token
 from storage import audit
+from storage import privacy as pv
 from storage import queries as q
 from storage.models import Consent, Dialog, Participant, Person
 
 router = Router(name="join")
+
+
+class RemoveSeatCb(CallbackData, prefix="rmseat"):
+    participant_id: Id
 
 
 class ConsentCb(CallbackData, prefix="consent"):
@@ -78,8 +92,7 @@ async def start_with_token(
         return
     if person is not None and participant.person_id == person.id:
         await state.clear()
-        await message.answer(_("You are already part of the dialog about {child}.").format(
-            child=html.quote(dialog.child_name)))
+        await message.answer(_already_in(participant, dialog))
         await show_home(message, session, person)
         return
     if invitation.used_at is not None:
@@ -96,13 +109,13 @@ async def start_with_token(
     person = person or await q.get_or_create_person(session, message.from_user.id, now)
     if person.locale is None:
         person.locale = locale_for(message.from_user, None)
-    if await q.participant_in(session, person, dialog.id) is not None:
-        await message.answer(_("You are already part of the dialog about {child}.").format(
-            child=html.quote(dialog.child_name)))
+    if (seat := await q.participant_in(session, person, dialog.id)) is not None:
+        await message.answer(_already_in(seat, dialog))
         return
     invitation.used_at = now
     participant.person_id = person.id
     participant.joined_at = now
+    participant.opened_by = telegram_account(message.from_user)
     if not person.name:
         person.name = participant.name
     await session.flush()
@@ -115,10 +128,9 @@ async def start_with_token(
     if participant.consent_giver and dialog.state in (AWAITING_CONSENT,):
         await send_consent_card(message, session, dialog, participant)
     elif dialog.state == AWAITING_CONSENT:
-        await message.answer(_(
-            "Welcome, {name}. You are now part of the dialog about {child}.\n\n"
-            "The dialog is waiting for the family's consent. You will get a message as soon as it opens."
-        ).format(name=html.quote(participant.name), child=html.quote(dialog.child_name)))
+        # Not the child's name: the family has not said yes, and the link may have been forwarded.
+        await message.answer(_("Welcome, {name}. You have opened your invitation.").format(
+            name=html.quote(participant.name)) + "\n\n" + texts.awaiting_consent())
     elif dialog.state == PAUSED:
         await message.answer(_("Welcome, {name}. You are now part of the dialog about {child}.").format(
             name=html.quote(participant.name), child=html.quote(dialog.child_name))
@@ -153,6 +165,7 @@ async def _await_approval(message: Message, session: AsyncSession, person: Perso
                 child=html.quote(participant.dialog.child_name)))
             return
         participant.person_id = person.id
+        participant.opened_by = telegram_account(message.from_user)
         await session.flush()
         coordinator = await session.get(Person, participant.dialog.coordinator_id)
         await notices.add(session, to=coordinator, kind="joined", key=f"joined:{participant.id}",
@@ -161,6 +174,19 @@ async def _await_approval(message: Message, session: AsyncSession, person: Perso
         "Thank you for opening your invitation.\n\n"
         "The family decides who takes part, and they have not approved the invitation yet. "
         "You will get a message here as soon as they have answered."))
+
+
+def _already_in(seat: Participant, dialog: Dialog) -> str:
+    if not shows_child_name(q.seat(seat), dialog.state):
+        return texts.awaiting_consent()
+    return _("You are already part of the dialog about {child}.").format(child=html.quote(dialog.child_name))
+
+
+def telegram_account(user: User | None) -> str | None:
+    """The account as Telegram shows it: "Hanne Jensen (@hannej)"."""
+    if user is None:
+        return None
+    return f"{user.full_name} (@{user.username})" if user.username else user.full_name
 
 
 def _invitation_withdrawn() -> str:
@@ -380,10 +406,79 @@ async def announce_resumed(session: AsyncSession, notices: Notices, dialog: Dial
 @renderer("joined")
 async def _joined(ctx: RenderContext, payload: dict) -> Rendered | None:
     p = await ctx.session.get(Participant, payload["participant_id"])
-    if p is None:
+    if p is None or p.removed_at is not None:
         return None
-    return Rendered(_("{who} has opened the invitation to the dialog about {child}.").format(
-        who=texts.who(p), child=html.quote(p.dialog.child_name)))
+    text = _("{who} has opened the invitation to the dialog about {child}.").format(
+        who=texts.who(p), child=html.quote(p.dialog.child_name))
+    if p.opened_by:
+        text += "\n" + _("Telegram account: {account}").format(account=html.quote(p.opened_by))
+    if p.consent_giver or p.person_id is None:
+        return Rendered(text)
+    text += "\n\n" + _("Is it not the right person? Then remove them, and invite the right one with /inviter.")
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=_("🚫 Remove {name}").format(name=p.name),
+        callback_data=RemoveSeatCb(participant_id=p.id).pack())]]))
+
+
+# ---- the coordinator removes a seat (a link opened by the wrong person) ----------------------
+
+
+@router.callback_query(RemoveSeatCb.filter())
+async def remove_seat(query: CallbackQuery, callback_data: RemoveSeatCb, session: AsyncSession,
+                      person: Person | None, clock: Clock, notices: Notices) -> None:
+    seat = await session.get(Participant, callback_data.participant_id)
+    if seat is None:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    dialog = await q.lock_dialog(session, seat.dialog_id)
+    me = await q.participant_in(session, person, dialog.id)
+    decision = decide(q.seat(me), dialog.state, Action.INVITE)
+    if not decision:
+        await query.answer(texts.refusal(decision.refusal, dialog if me else None), show_alert=True)
+        return
+    await session.refresh(seat)
+    if seat.removed_at is not None:
+        await query.answer(_("{name} has already been removed.").format(name=seat.name), show_alert=True)
+        await drop_notice_buttons(query)
+        return
+    if seat.role == COORDINATOR or seat.consent_giver:
+        # Consent rests on these seats: a wrong parent is a matter for the coordinator and the
+        # family together, not one tap.
+        await query.answer(_("A parent with custody cannot be removed here. Close the dialog with "
+                             "/luk if the wrong person has given consent."), show_alert=True)
+        return
+    now = clock.now()
+    removed = await pv.remove_seat(session, seat, now)
+    await audit.record(session, actor_id=person.id, dialog_id=dialog.id, action=audit.PARTICIPANT_REMOVED,
+                       now=now, role=me.role, participant_id=seat.id)
+    await query.answer()
+    await drop_notice_buttons(query)
+    await query.message.answer(_("{who} has been removed from the dialog about {child}. They no longer "
+                                 "have access. The parents with custody are told.").format(
+        who=texts.who(seat), child=html.quote(dialog.child_name)))
+    for giver in dialog.participants:
+        if giver.consent_giver and giver.joined_at is not None:
+            await notices.add(session, to=giver, kind="seat_removed", key=f"removed:{seat.id}:{giver.id}",
+                              payload={"participant_id": seat.id})
+    if removed is not None:
+        await notices.add(session, to=removed, kind="seat_removed_you", key=f"removed:{seat.id}:you",
+                          dialog_id=dialog.id, payload={"participant_id": seat.id})
+
+
+@renderer("seat_removed")
+async def _seat_removed(ctx: RenderContext, payload: dict) -> Rendered | None:
+    p = await ctx.session.get(Participant, payload["participant_id"])
+    if p is None or p.removed_at is None:
+        return None
+    return Rendered(_("The coordinator has removed {who} from the dialog about {child}. "
+                      "They no longer have access.").format(who=texts.who(p), child=html.quote(p.dialog.child_name)))
+
+
+@renderer("seat_removed_you")
+async def _seat_removed_you(ctx: RenderContext, payload: dict) -> Rendered | None:
+    # No name of the child: the link may have reached the wrong person.
+    return Rendered(_("The coordinator has removed you from a dialog in Samspil. You no longer have access. "
+                      "If you think it is a mistake, talk to the coordinator."))
 
 
 @renderer("consent_answer")
@@ -470,7 +565,8 @@ async def show_home(message: Message, session: AsyncSession, person: Person) -> 
             # A withdrawal is not asked again on every /start: /samtykke gives it back.
             if latest_cache[d.id].get(p.id) not in (consent_rules.GIVEN, consent_rules.WITHDRAWN):
                 pending.append(p)
-        lines.append(_state_line(d))
+        lines.append(_state_line(d) if shows_child_name(q.seat(p), d.state)
+                     else _("• A dialog you were invited to is waiting for the family's consent."))
     if not seats and person.staff_role == STAFF_COORDINATOR:
         lines.append(_("You have no dialogs yet. Open one with /ny."))
     lines.append(_("Type /hjaelp to see what you can do."))

@@ -40,10 +40,8 @@ def refusal(reason: Refusal | None, dialog: Dialog | None = None) -> str:
     return {
         Refusal.NOT_PARTICIPANT: _("You are not part of that dialog."),
         Refusal.NOT_JOINED: _("You have not opened your invitation to that dialog yet."),
-        Refusal.AWAITING_CONSENT: _(
-            "The dialog about {child} is waiting for the family's consent. "
-            "You will get a message as soon as it opens."
-        ).format(child=child),
+        # No name: someone with a forwarded link must not learn whom the dialog is about.
+        Refusal.AWAITING_CONSENT: awaiting_consent(),
         Refusal.PAUSED: _(
             "The dialog about {child} is paused because consent was withdrawn. "
             "Talk to the coordinator if you have questions."
@@ -53,6 +51,11 @@ def refusal(reason: Refusal | None, dialog: Dialog | None = None) -> str:
         Refusal.NOT_CONSENT_GIVER: _("Only the parents with custody (or the young person) give consent."),
         None: _("That is not possible right now."),
     }[reason]
+
+
+def awaiting_consent() -> str:
+    return _("The dialog you were invited to is waiting for the family's consent. "
+             "You will get a message as soon as it opens.")
 
 
 def stale_button() -> str:

@@ -82,8 +82,11 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
     coordinator = seat.role == COORDINATOR
 
     if action is Action.VIEW_PURPOSE:
-        # Everyone who holds a seat may see what they were invited to, even before
-        # consent: the consent giver has to see it to decide.
+        # The consent giver has to see what they are asked to consent to. Anyone else
+        # learns whom the dialog is about only once the family has said yes: a link
+        # forwarded to the wrong person must not tell them the child's name.
+        if state == AWAITING_CONSENT and not (coordinator or seat.consent_giver):
+            return _deny(Refusal.AWAITING_CONSENT)
         return ALLOW if state != CLOSED or coordinator else _deny(Refusal.CLOSED)
 
     if action in (Action.CONSENT, Action.APPROVE):
@@ -106,6 +109,13 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
     return ALLOW
 
 
+def shows_child_name(seat: Seat | None, state: str) -> bool:
+    """Whether the holder of `seat` may be told the child's name (see VIEW_PURPOSE)."""
+    if seat is None:
+        return False
+    return state != AWAITING_CONSENT or seat.role == COORDINATOR or seat.consent_giver
+
+
 # Notices that still go out while a dialog is paused or closed: they are about the
 # dialog's consent and membership itself, not its content. Everything else waits
 # for an active dialog and is skipped (bot/scheduler.py asks `notice_goes_out`).
@@ -116,6 +126,7 @@ NOTICES_WHILE_PAUSED = frozenset({
     "newcomer_approval", "newcomer_approved", "newcomer_refused", "newcomer_welcome",
     "invitation_withdrawn",
     "person_erased",
+    "seat_removed", "seat_removed_you",  # the coordinator took someone out of the dialog
 })
 NOTICES_WHEN_CLOSED = frozenset({"dialog_closed", "person_erased", "unreachable"})
 

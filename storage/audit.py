@@ -51,6 +51,7 @@ CONSENT_DECLINED = "consent.declined"
 CONSENT_WITHDRAWN = "consent.withdrawn"
 APPROVAL_GIVEN = "approval.given"        # a consent giver approves a participant added later
 APPROVAL_REFUSED = "approval.refused"
+PARTICIPANT_REMOVED = "participant.removed"  # the coordinator took someone out of a dialog
 # Deletions
 DIALOG_DELETED = "dialog.deleted"        # retention (storage/retention.py) or by hand
 PERSON_DELETED = "person.deleted"        # a person's data erased

@@ -109,7 +109,12 @@ class Participant(Base):
     created_at: Mapped[datetime]
     unreachable_at: Mapped[datetime | None]
     # Added after the start: None (not needed) | pending | approved | refused (rules/consent.py).
+    # A seat the coordinator removed is "refused" too, with `removed_at` set.
     approval: Mapped[str | None] = mapped_column(String(10))
+    # The Telegram account that opened the link, as Telegram names it ("Hanne Jensen (@hannej)"):
+    # a forwarded link admits whoever opens it first, and the coordinator must be able to tell.
+    opened_by: Mapped[str | None] = mapped_column(PersonalText)
+    removed_at: Mapped[datetime | None]
 
     dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="selectin", join_depth=2)
     person: Mapped[Person | None] = relationship(lazy="selectin")
@@ -313,6 +318,11 @@ class OutboxMessage(Base):
     `key` is unique, so the same notice cannot be created twice. The payload holds
     ids only; the text is composed when it is sent, in the recipient's language
     and from the current state (a reminder whose reason has gone is skipped).
+
+    One kind is composed before it is written: an answer to a person's own action
+    that Telegram did not take while the update was handled (bot/telegram.py,
+    kind "answer"). Its text and buttons are in `body`, encrypted like every
+    personal text, and blanked once the row is finished (sent, skipped, failed).
     """
 
     __tablename__ = "outbox"
@@ -323,6 +333,10 @@ class OutboxMessage(Base):
         Index("ix_outbox_lease", "claimed_until", sqlite_where=text("status = 'sending'"),
               postgresql_where=text("status = 'sending'")),
         Index("ix_outbox_dialog", "dialog_id"),
+        # The few rows holding a body: the start-up key check (storage/crypto.check_database)
+        # reads the newest one without walking the whole outbox.
+        Index("ix_outbox_body", "id", sqlite_where=text("body IS NOT NULL"),
+              postgresql_where=text("body IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -331,6 +345,8 @@ class OutboxMessage(Base):
     dialog_id: Mapped[int | None] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON of ids, never free text
+    # Kind "answer" only: JSON of the text and buttons as they were to be sent. Encrypted.
+    body: Mapped[str | None] = mapped_column(PersonalText)
     due_at: Mapped[datetime]
     # pending | sending | sent | skipped | failed | cancelled
     status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -37,12 +37,17 @@ IS_SENDING = OutboxMessage.status == literal_column("'sending'")
 async def enqueue(
     session: AsyncSession, *, key: str, person_id: int, kind: str, due_at: datetime,
     now: datetime, dialog_id: int | None = None, payload: dict[str, Any] | None = None,
+    body: str | None = None,
 ) -> bool:
-    """Write a row unless one with `key` exists already. True if this call wrote it."""
+    """Write a row unless one with `key` exists already. True if this call wrote it.
+
+    `body` (encrypted, storage/types.PersonalText) is for the one kind composed before
+    it is written, an answer sent later; it is blanked when the row is finished.
+    """
     values = dict(
         key=key, person_id=person_id, dialog_id=dialog_id, kind=kind,
         payload=json.dumps(payload or {}, sort_keys=True), due_at=due_at, status=PENDING,
-        attempts=0, created_at=now,
+        attempts=0, created_at=now, body=body,
     )
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
@@ -139,16 +144,19 @@ async def _set(session: AsyncSession, ids: Iterable[int], **values: Any) -> None
         )
 
 
+# A finished row keeps no body: the answer it held was sent (or never will be).
+
+
 async def mark_sent(session: AsyncSession, ids: Iterable[int], now: datetime) -> None:
-    await _set(session, ids, status=SENT, sent_at=now, claimed_until=None)
+    await _set(session, ids, status=SENT, sent_at=now, claimed_until=None, body=None)
 
 
 async def mark_skipped(session: AsyncSession, ids: Iterable[int]) -> None:
-    await _set(session, ids, status=SKIPPED, claimed_until=None)
+    await _set(session, ids, status=SKIPPED, claimed_until=None, body=None)
 
 
 async def mark_failed(session: AsyncSession, ids: Iterable[int], error: str) -> None:
-    await _set(session, ids, status=FAILED, claimed_until=None, last_error=error[:80])
+    await _set(session, ids, status=FAILED, claimed_until=None, last_error=error[:80], body=None)
 
 
 async def retry_at(session: AsyncSession, ids: Iterable[int], due_at: datetime, error: str) -> None:

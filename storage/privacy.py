@@ -172,6 +172,11 @@ async def export_person(session: AsyncSession, person: Person, now: datetime) ->
         select(Registration).where(Registration.person_id == person.id).order_by(Registration.id)))
     meetings = {m.id: m for m in await session.scalars(
         select(Meeting).where(Meeting.id.in_([r.meeting_id for r in responses] or [-1])))}
+    # Answers to this person that Telegram did not take at once and that wait to be sent
+    # (bot/telegram.py): their text is stored until then.
+    waiting = list(await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.person_id == person.id, OutboxMessage.body.is_not(None))
+        .order_by(OutboxMessage.id)))
 
     return {
         "exported_at": _iso(now),
@@ -213,6 +218,9 @@ async def export_person(session: AsyncSession, person: Person, now: datetime) ->
         "tasks": [
             {"id": t.id, "dialog_id": t.dialog_id, "what": t.what, "starts_on": _iso(t.starts_on),
              "ends_on": _iso(t.ends_on), "status": t.status, "done_at": _iso(t.done_at)} for t in tasks],
+        "messages_waiting": [
+            {"id": m.id, "created_at": _iso(m.created_at), "due_at": _iso(m.due_at),
+             "text": json.loads(m.body).get("text")} for m in waiting],
         "audit": await _audit_rows(session, person, ids),
     }
 
@@ -353,6 +361,7 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
 
         await revoke_invitations(session, seat, now)
         seat.name = ERASED_NAME
+        seat.opened_by = None
         seat.person_id = None
 
     # The name also stands in other people's kept consent records (the list they were shown).
@@ -377,6 +386,25 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
     person.staff_role = None
     await session.flush()
     return result
+
+
+async def remove_seat(session: AsyncSession, seat: Participant, now: datetime) -> Person | None:
+    """The coordinator takes someone out of a dialog (a link opened by the wrong person).
+
+    The seat keeps its name for the record but holds nobody: the person's access ends,
+    their links die, and their unshared drafts (theirs alone) go. What they shared stays
+    in the dialog's record, as input shared by anyone does. Returns the person who held it.
+    """
+    person = await session.get(Person, seat.person_id) if seat.person_id is not None else None
+    await revoke_invitations(session, seat, now)
+    await session.execute(delete(InputEntry).where(InputEntry.participant_id == seat.id,
+                                                   InputEntry.shared_at.is_(None)))
+    seat.person_id = None
+    seat.joined_at = None
+    seat.approval = consent_rules.REFUSED
+    seat.removed_at = now
+    await session.flush()
+    return person
 
 
 async def coordinates_open_dialogs(session: AsyncSession, person: Person) -> bool:

@@ -136,7 +136,8 @@ POLICY: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
     Action.CLOSE: (frozenset({COORD}), OPEN),
     Action.CONSENT: (frozenset({GIVER}), OPEN),
     Action.APPROVE: (frozenset({GIVER}), OPEN),
-    # What the dialog is about: everyone with a seat, until it is closed (the coordinator always).
+    # What the dialog is about: everyone with a seat, until it is closed (the coordinator always);
+    # before the family's consent only those who give it (see policy()).
     Action.VIEW_PURPOSE: (JOINED, OPEN),
 }
 STATE_REFUSAL = {AWAITING_CONSENT: Refusal.AWAITING_CONSENT, PAUSED: Refusal.PAUSED, CLOSED: Refusal.CLOSED}
@@ -151,6 +152,8 @@ def policy(kind: str | None, state: str, action: Action) -> Refusal | None:
     who, when = POLICY[action]
     if kind not in who:
         return Refusal.NOT_COORDINATOR if who == {COORD} else Refusal.NOT_CONSENT_GIVER
+    if action is Action.VIEW_PURPOSE and kind == MEMBER and state == AWAITING_CONSENT:
+        return Refusal.AWAITING_CONSENT  # whom the dialog is about: not before the family said yes
     if state not in when and not (action is Action.VIEW_PURPOSE and kind == COORD):
         return STATE_REFUSAL[state]
     return None

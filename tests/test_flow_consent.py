@@ -84,8 +84,12 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
 
     # A participant who is not a consent giver joins first: the dialog awaits the family.
     reply = await cast.join(fam.teacher)
-    assert reply.text == ("Velkommen, Hanne. Du er nu med i dialogen om Emma.\n\n"
-                          "Dialogen venter på familiens samtykke. Du får en besked, så snart den går i gang.")
+    # Not the child's name: the family has not said yes, and a link can be forwarded (#10).
+    assert reply.text == ("Velkommen, Hanne. Du har åbnet din invitation.\n\n"
+                          "Dialogen, du er inviteret til, venter på familiens samtykke. "
+                          "Du får en besked, så snart den går i gang.")
+    assert "Emma" not in (await cast.say(fam.teacher, "/start")).text
+    assert "Emma" not in (await cast.say(fam.teacher, "/input")).text
     assert saw(fam.coord, "Hanne (Klasselærer) har åbnet invitationen til dialogen om Emma.")
 
     # The consent giver sees purpose, coordinator and every invited participant.
@@ -283,3 +287,65 @@ async def test_an_old_consent_card_changes_nothing_once_consent_is_given(cast: C
     assert await snapshot(samspil) == before
     assert (await dialog_row(samspil, dialog_id)).state == "active"
     assert [c.answer for c in await consents(samspil, dialog_id)] == ["given"]
+
+
+async def test_a_forwarded_link_shows_the_coordinator_who_opened_it_who_removes_them_in_one_tap(
+    cast: Cast, samspil: App, emu,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue #10: a personal link admits whoever opens it first. The coordinator sees which
+    Telegram account that was, and puts a wrong person out with one tap."""
+    fam = await invited_family(cast, samspil)
+    await cast.join(fam.mom)
+    await cast.consent(fam.mom)
+    await cast.join(fam.dad)
+    await cast.consent(fam.dad)
+    # Hanne's link reaches someone else, who opens it first.
+    stranger = Person(emu.phone(4242, "Kim", last_name="Larsen", username="kimmer"), "Kim")
+    stranger.token = fam.teacher.token
+    mark = fam.coord.phone.mark()
+    await cast.join(stranger)
+    [notice] = [m for m in new_bot(fam.coord, mark) if "har åbnet invitationen" in m.text]
+    assert notice.text == ("Hanne (Klasselærer) har åbnet invitationen til dialogen om Emma.\n"
+                           "Telegram-konto: Kim Larsen (@kimmer)\n\n"
+                           "Er det ikke den rigtige person? Så fjern personen. Inviter den rigtige med /inviter.")
+    assert notice.buttons == [["🚫 Fjern Hanne"]]
+    listing = await cast.say(fam.coord, "/dialoger")
+    assert "✅ Hanne (Klasselærer) – Telegram: Kim Larsen (@kimmer)" in listing.text
+
+    # A parent cannot be put out with one tap: consent rests on that seat.
+    mom_seat = await seat_of(samspil, fam.dialog_id, "Mette")
+    from handlers.join import RemoveSeatCb
+    await fam.coord.phone.tap_data(notice.message_id, RemoveSeatCb(participant_id=mom_seat.id).pack())
+    await cast.settle()
+    assert "kan ikke fjernes her" in fam.coord.phone.last_answer.text
+    # Nor can anyone but the dialog's coordinator remove a seat.
+    teacher_seat = await seat_of(samspil, fam.dialog_id, "Hanne")
+    await fam.mom.phone.tap_data(fam.mom.phone.bot_messages[-1].message_id,
+                                 RemoveSeatCb(participant_id=teacher_seat.id).pack())
+    await cast.settle()
+    assert fam.mom.phone.last_answer.text == da(samspil, "Only the coordinator can do that.")
+    assert (await seat_of(samspil, fam.dialog_id, "Hanne")).removed_at is None
+
+    mom_mark, stranger_mark = fam.mom.phone.mark(), stranger.phone.mark()
+    await cast.tap_text(fam.coord, "🚫 Fjern Hanne")
+    assert saw(fam.coord, "Hanne (Klasselærer) er fjernet fra dialogen om Emma. Personen har ikke længere adgang.")
+    assert last_of(fam.coord, notice.message_id).buttons == []
+    assert [m.text for m in new_bot(fam.mom, mom_mark)] == [
+        "Tovholderen har fjernet Hanne (Klasselærer) fra dialogen om Emma. Personen har ikke længere adgang."]
+    assert [m.text for m in new_bot(stranger, stranger_mark)] == [
+        "Tovholderen har fjernet dig fra en dialog i Samspil. Du har ikke længere adgang. "
+        "Tror du, det er en fejl? Så tal med tovholderen."]
+    seat = await seat_of(samspil, fam.dialog_id, "Hanne")
+    assert (seat.person_id, seat.joined_at, seat.approval) == (None, None, "refused")
+    assert seat.removed_at is not None
+    # Kim sees nothing of the dialog any more, and the link is dead.
+    reply = await cast.say(stranger, "/oversigt")
+    assert "Emma" not in reply.text
+    assert (await cast.join(stranger)).text == da(
+        samspil, "This invitation has been withdrawn. If you have questions, talk to the coordinator who invited you.")
+    listing = await cast.say(fam.coord, "/dialoger")
+    assert "Hanne" not in listing.text and "Kim" not in listing.text
+
+
+def last_of(who: Person, message_id: int) -> ChatMessage:
+    return next(m for m in who.phone.chat if m.message_id == message_id)

@@ -140,3 +140,16 @@ def test_consent_and_membership_notices_go_out_while_paused() -> None:
     assert not notice_goes_out("consent_answer", CLOSED)
     assert not notice_goes_out("newcomer_approval", CLOSED)
     assert set(STATES) == {AWAITING_CONSENT, ACTIVE, PAUSED, CLOSED}
+
+
+def test_before_consent_only_the_coordinator_and_consent_givers_learn_whom_it_is_about() -> None:
+    from rules.access import shows_child_name
+
+    teacher = Seat("professional", consent_giver=False, joined=True)
+    mom = Seat("parent_custody", consent_giver=True, joined=True)
+    coordinator = Seat("coordinator", consent_giver=False, joined=True)
+    assert not shows_child_name(teacher, AWAITING_CONSENT)
+    assert decide(teacher, AWAITING_CONSENT, Action.VIEW_PURPOSE).refusal is Refusal.AWAITING_CONSENT
+    assert shows_child_name(mom, AWAITING_CONSENT) and shows_child_name(coordinator, AWAITING_CONSENT)
+    assert all(shows_child_name(teacher, state) for state in (ACTIVE, PAUSED, CLOSED))
+    assert not shows_child_name(None, ACTIVE)
