@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
-from bot.menus import set_default_commands
+from bot.menus import set_default_commands, set_descriptions
 from bot.middlewares import DbSessionMiddleware
 from bot.notices import Notices
 from bot.private_only import PrivateOnlyMiddleware
@@ -141,6 +141,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     async def _startup() -> None:
         with i18n.context():
             await set_default_commands(bot, i18n)
+            await set_descriptions(bot, i18n)
         if start_scheduler:
             app.closers.append(_stop_scheduler(scheduler, asyncio.create_task(scheduler.run())))
 

@@ -66,6 +66,8 @@ MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 MAX_COMMANDS: Final = 100
+MAX_DESCRIPTION: Final = 512  # setMyDescription: shown in the empty chat before START
+MAX_SHORT_DESCRIPTION: Final = 120  # setMyShortDescription: shown on the bot's profile page
 
 _NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -191,6 +193,12 @@ class _APIError(Exception):
 
 def _bad_request(reason: str) -> _APIError:
     return _APIError(400, f"Bad Request: {reason}")
+
+
+def _for_language(store: dict[str, str], language_code: str | None) -> str:
+    """What a person with this Telegram language sees: their language's text, else the default."""
+    language = (language_code or "").split("-")[0].lower()
+    return store.get(language, store.get("", "")) if language else store.get("", "")
 
 
 # --------------------------------------------------------------------------------------
@@ -1506,6 +1514,9 @@ class BotAPIEmulator:
         self._queries: dict[str, _Query] = {}
         self._query_seq = itertools.count(4_000_000_000_000_000_001)
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # setMyDescription / setMyShortDescription, per language ("" = the default one).
+        self._descriptions: dict[str, str] = {}
+        self._short_descriptions: dict[str, str] = {}
 
         # Update queue (insertion order == update_id order).
         self._updates: collections.OrderedDict[int, _PendingUpdate] = collections.OrderedDict()
@@ -1562,6 +1573,10 @@ class BotAPIEmulator:
             ("setMyCommands", self._set_my_commands),
             ("deleteMyCommands", self._delete_my_commands),
             ("getMyCommands", self._get_my_commands),
+            ("setMyDescription", self._set_my_description),
+            ("getMyDescription", self._get_my_description),
+            ("setMyShortDescription", self._set_my_short_description),
+            ("getMyShortDescription", self._get_my_short_description),
             ("getChat", self._get_chat),
             ("sendChatAction", self._send_chat_action),
             ("leaveChat", self._leave_chat),
@@ -1969,6 +1984,19 @@ class BotAPIEmulator:
         """The commands set with ``setMyCommands`` for exactly this scope and language."""
         key = (_scope_key(scope), language_code or "")
         return [dict(c) for c in self._commands.get(key, [])]
+
+    def description_for(self, language_code: str | None = None) -> str:
+        """The description a person sees in the empty chat before pressing START.
+
+        ``language_code`` is the person's Telegram language (``"en"``, ``"en-GB"``); like
+        Telegram, the description set for that language is shown, else the default one
+        (set without a language), else nothing (``""``).
+        """
+        return _for_language(self._descriptions, language_code)
+
+    def short_description_for(self, language_code: str | None = None) -> str:
+        """The short description on the bot's profile page, chosen like :meth:`description_for`."""
+        return _for_language(self._short_descriptions, language_code)
 
     async def wait_until(
         self,
@@ -2573,6 +2601,43 @@ class BotAPIEmulator:
         if language and not re.fullmatch(r"[a-z]{2,3}", language):
             raise _bad_request("invalid language code specified")
         return key, language
+
+    async def _set_my_description(self, params: _Params) -> bool:
+        self._set_text(params, "description", self._descriptions, MAX_DESCRIPTION)
+        return True
+
+    async def _get_my_description(self, params: _Params) -> dict[str, Any]:
+        return {"description": self._get_text(params, self._descriptions)}
+
+    async def _set_my_short_description(self, params: _Params) -> bool:
+        self._set_text(params, "short_description", self._short_descriptions, MAX_SHORT_DESCRIPTION)
+        return True
+
+    async def _get_my_short_description(self, params: _Params) -> dict[str, Any]:
+        return {"short_description": self._get_text(params, self._short_descriptions)}
+
+    def _set_text(self, params: _Params, name: str, store: dict[str, str], limit: int) -> None:
+        """An empty or missing text removes the one for that language (the default included)."""
+        language = self._description_language(params)
+        text = params.get_str(name) or ""
+        if _utf16_len(text) > limit:
+            raise _bad_request(f"{name.replace('_', ' ')} is too long")
+        if text.strip():
+            store[language] = text
+        else:
+            store.pop(language, None)
+        self._changes.notify()
+
+    def _get_text(self, params: _Params, store: dict[str, str]) -> str:
+        language = self._description_language(params)
+        return store.get(language, store.get("", ""))
+
+    @staticmethod
+    def _description_language(params: _Params) -> str:
+        language = params.get_str("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise _bad_request("invalid language code specified")
+        return language
 
     async def _get_chat(self, params: _Params) -> dict[str, Any]:
         chat = self._chat(params, for_send=False)

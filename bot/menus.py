@@ -1,13 +1,17 @@
-"""The command menu (setMyCommands) per language and per role.
+"""The command menu (setMyCommands) per language and per role, and the bot's description.
 
 Everyone gets the participant's commands in Danish (the default) and English
 (Telegram shows them by the app's language). A coordinator's own chat gets the
 coordinator's commands as well, in the language that person chose.
+
+The description (shown in the empty chat before START) and the short description (on
+the bot's profile) say what Samspil is and how one gets in; they are set at start-up.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -16,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import LANGUAGES
 from rules.roles import STAFF_COORDINATOR
 from storage.models import Person
 
@@ -60,6 +65,40 @@ async def set_default_commands(bot: Bot, i18n: I18n) -> None:
                                       language_code="en")
     except TelegramAPIError as exc:  # the menu is a convenience; polling retries the connection
         log.warning("setMyCommands failed error=%s", type(exc).__name__)
+
+
+def description_texts(i18n: I18n, locale: str) -> tuple[str, str]:
+    """The description (at most 512 characters) and short description (at most 120)."""
+    description = i18n.gettext(
+        "Samspil helps the family, the school and others around a child work together on the "
+        "child's wellbeing. You write what worries you, what is going well and what should "
+        "happen. You get in with a personal link from your coordinator in the municipality. "
+        "Have you got a link? Then open it.", locale=locale)
+    short = i18n.gettext(
+        "Working together on a child's wellbeing. You get in with a link from your coordinator.",
+        locale=locale)
+    return description, short
+
+
+async def set_descriptions(bot: Bot, i18n: I18n) -> None:
+    """Set both texts for everyone (the default language, without a language code) and per language.
+
+    They are a convenience: a failure (Telegram or the network down at start-up) is logged
+    and the bot goes on; the next start sets them again.
+    """
+    targets = [(None, i18n.default_locale)] + [(lang, lang) for lang in LANGUAGES]
+    for language_code, locale in targets:
+        description, short = description_texts(i18n, locale)
+        calls: list[tuple[str, Awaitable[bool]]] = [
+            ("setMyDescription", bot.set_my_description(description, language_code=language_code)),
+            ("setMyShortDescription", bot.set_my_short_description(short, language_code=language_code)),
+        ]
+        for method, call in calls:
+            try:
+                await call
+            except (TelegramAPIError, OSError, TimeoutError) as exc:
+                log.warning("%s failed language=%s error=%s", method, language_code or "default",
+                            type(exc).__name__)
 
 
 async def set_commands_for(bot: Bot, person: Person, session: AsyncSession | None = None) -> None:

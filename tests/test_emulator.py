@@ -662,6 +662,70 @@ async def test_commands_per_scope_and_language(emu: BotAPIEmulator, bot: Bot) ->
         await bot.set_my_commands(mine, scope=BotCommandScopeChat(chat_id=777))
 
 
+async def test_descriptions_per_language_with_fallback_to_the_default(emu: BotAPIEmulator, bot: Bot) -> None:
+    # Nothing set: the chat before START is empty.
+    assert (await bot.get_my_description()).description == ""
+    assert (await bot.get_my_short_description()).short_description == ""
+    assert emu.description_for("da") == "" and emu.short_description_for() == ""
+
+    assert await bot.set_my_description("Samspil på dansk.") is True
+    assert await bot.set_my_description("Samspil in English.", language_code="en") is True
+    assert await bot.set_my_short_description("Kort.") is True
+    assert await bot.set_my_short_description("Short.", language_code="en") is True
+
+    assert (await bot.get_my_description()).description == "Samspil på dansk."
+    assert (await bot.get_my_description(language_code="en")).description == "Samspil in English."
+    # A language without its own text gets the default one, like Telegram.
+    assert (await bot.get_my_description(language_code="de")).description == "Samspil på dansk."
+    assert (await bot.get_my_short_description(language_code="en")).short_description == "Short."
+    assert (await bot.get_my_short_description(language_code="pl")).short_description == "Kort."
+
+    # What a person sees before pressing START, by their Telegram language.
+    assert emu.description_for("en") == emu.description_for("en-GB") == "Samspil in English."
+    assert emu.description_for("da") == emu.description_for(None) == "Samspil på dansk."
+    assert emu.description_for("de") == "Samspil på dansk."
+    assert emu.short_description_for("EN") == "Short." and emu.short_description_for("da") == "Kort."
+
+    # An empty text removes that language's own text.
+    assert await bot.set_my_description("", language_code="en") is True
+    assert emu.description_for("en") == "Samspil på dansk."
+    assert await bot.set_my_short_description() is True
+    assert emu.short_description_for("da") == "" and emu.short_description_for("en") == "Short."
+
+
+async def test_description_limits_and_language_codes(
+    emu: BotAPIEmulator, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    assert await bot.set_my_description("d" * 512) is True
+    assert await bot.set_my_short_description("s" * 120, language_code="en") is True
+    with pytest.raises(TelegramBadRequest, match="Bad Request: description is too long"):
+        await bot.set_my_description("d" * 513, language_code="da")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: short description is too long"):
+        await bot.set_my_short_description("s" * 121)
+    # Counted in UTF-16 code units: an emoji takes two.
+    with pytest.raises(TelegramBadRequest, match="short description is too long"):
+        await bot.set_my_short_description("🙂" * 61)
+    for code in ("eng", "EN", "en-GB"):
+        with pytest.raises(TelegramBadRequest, match="invalid language code specified"):
+            await bot.set_my_description("x", language_code=code)
+        with pytest.raises(TelegramBadRequest, match="invalid language code specified"):
+            await bot.get_my_short_description(language_code=code)
+    # A refused call changed nothing.
+    assert emu.description_for() == "d" * 512 and emu.description_for("da") == "d" * 512
+    assert emu.short_description_for("en") == "s" * 120 and emu.short_description_for() == ""
+
+    status, body = await raw_call(http, "setMyDescription", json={"description": "x" * 600})
+    assert (status, body) == (400, {"ok": False, "error_code": 400,
+                                    "description": "Bad Request: description is too long"})
+    status, body = await raw_call(http, "getMyShortDescription", data={"language_code": "en"})
+    assert (status, body) == (200, {"ok": True, "result": {"short_description": "s" * 120}})
+
+    emu.inject_fault(500, method="setMyDescription")
+    with pytest.raises(TelegramServerError):
+        await bot.set_my_description("never stored")
+    assert emu.description_for() == "d" * 512
+
+
 # --------------------------------------------------------------------------------------
 # Faults, blocking and rate limits
 # --------------------------------------------------------------------------------------
