@@ -34,7 +34,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import Clock
-from bot.emulator import BotAPIEmulator, ChatMessage, Phone
+from emulator import BotAPIEmulator, ChatMessage, Phone
 from storage import crypto
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade

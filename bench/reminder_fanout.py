@@ -25,8 +25,8 @@ from sqlalchemy import insert, select
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.notices import RenderContext, Rendered, renderer
+from emulator import BotAPIEmulator
 from storage import crypto, outbox
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import OutboxMessage, Person

@@ -42,7 +42,7 @@ from bench._load import (  # noqa: E402
     samspil_process,
     seed,
 )
-from bot.emulator import BotAPIEmulator  # noqa: E402
+from emulator import BotAPIEmulator  # noqa: E402
 
 
 async def scale_run(tmp: Path, people: int, processes: int, postgres: str, redis: str) -> tuple[Figures, str]:

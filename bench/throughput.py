@@ -50,7 +50,7 @@ from bench._load import (  # noqa: E402
     samspil_process,
     seed,
 )
-from bot.emulator import BotAPIEmulator  # noqa: E402
+from emulator import BotAPIEmulator  # noqa: E402
 
 
 def plans_for(people: list[Someone]) -> dict[int, list[tuple[str, str, str]]]:

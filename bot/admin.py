@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from aiogram.exceptions import TelegramAPIError
 from aiohttp import ClientError
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
+# Every flow module: erasing a person writes notices of kinds the flows register.
+import handlers.routers  # noqa: F401
+from bot.app import check_data_key, make_bot
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
+from bot.notices import Notices
+from handlers.privacy import erase_and_tell
 from rules.text import clean_text
-from storage import crypto
+from storage import audit, crypto, encrypted, privacy, retention
 from storage import queries as q
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import alembic_config, make_engine, make_sessionmaker, upgrade
+from storage.fsm import forget_in_redis
+from storage.models import Participant, Person
 
 NAME_LIMIT = 80
 
@@ -20,8 +29,6 @@ async def bot_username(settings: Settings) -> str:
     """BOT_USERNAME, else asked from the Bot API (getMe)."""
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
-    from bot.app import make_bot
-
     bot = make_bot(settings)
     try:
         me = await bot.get_me()
@@ -63,13 +70,6 @@ async def add_staff(settings: Settings, *, role: str, name: str, title: str | No
 async def _database(settings: Settings, *, write: bool):  # type: ignore[no-untyped-def]
     """An engine at the newest schema: upgraded when the command writes anyway, else checked
     (a read-only command never changes the database)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from handlers import all_routers
-    from storage.db import alembic_config
-
-    all_routers()  # imports every module that defines models, so every table is known
     engine = make_engine(settings.database_url, schema=settings.database_schema)
     if write:
         await upgrade(engine)
@@ -106,7 +106,7 @@ async def rotate_key(settings: Settings, new_key_text: str, *, batch_size: int =
     engine = await _database(settings, write=True)
     try:
         async with engine.connect() as conn:
-            before = await crypto.key_ids_in_use(conn)
+            before = await encrypted.key_ids_in_use(conn)
         unknown = sorted(k for k in before if k != "plaintext" and not ring.knows(k))
         if unknown:
             raise ConfigError(
@@ -114,13 +114,13 @@ async def rotate_key(settings: Settings, new_key_text: str, *, batch_size: int =
                 "DATA_KEY nor DATA_KEYS_OLD holds; add them and run again (nothing was changed)")
         done = skipped = 0
         try:
-            async for progress in crypto.rotate_key(engine, ring, batch_size=batch_size):
+            async for progress in encrypted.rotate_key(engine, ring, batch_size=batch_size):
                 done, skipped = progress.done, progress.skipped
         except crypto.CryptoError as exc:
             raise ConfigError(f"DATA_KEY: rotation stopped after {done} values (run it again once "
                               f"fixed; what is done stays done): {exc}") from None
         async with engine.connect() as conn:
-            after = await crypto.key_ids_in_use(conn)
+            after = await encrypted.key_ids_in_use(conn)
     finally:
         await engine.dispose()
     left = sum(n for k, n in after.items() if k != ring.current_id)
@@ -146,14 +146,9 @@ async def audit_log(settings: Settings, dialog_id: int, *, names: bool = False) 
     Ids only by default (names are personal data); `names=True` decrypts the actors'
     and participants' names, for the data protection officer.
     """
-    from storage import audit
-    from storage.models import Participant, Person
-
     engine = await _database(settings, write=False)
     try:
         if names:
-            from bot.app import check_data_key
-
             await check_data_key(engine)
         async with make_sessionmaker(engine)() as session:
             events = await audit.events(session, dialog_id=dialog_id)
@@ -194,8 +189,6 @@ async def audit_log(settings: Settings, dialog_id: int, *, names: bool = False) 
 
 async def purge(settings: Settings, *, dry_run: bool, clock: Clock | None = None) -> list[str]:
     """`samspil admin purge [--dry-run]`: delete what retention says is due (storage/retention.py)."""
-    from storage import retention
-
     now = (clock or Clock()).now()
     engine = await _database(settings, write=not dry_run)
     try:
@@ -217,13 +210,6 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
     Prints numbers only (no names). The coordinators are told through the outbox, which
     the running bot sends.
     """
-    from bot.notices import Notices
-    from handlers import all_routers
-    from handlers.privacy import erase_and_tell
-    from storage import privacy
-    from storage.models import Person
-
-    all_routers()  # every notice kind and model is known
     clock = clock or Clock()
     engine = make_engine(settings.database_url, schema=settings.database_schema)
     try:
@@ -248,8 +234,6 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
     finally:
         await engine.dispose()
     if settings.redis_url and tid is not None:  # conversation state kept outside the database
-        from storage.fsm import forget_in_redis
-
         await forget_in_redis(settings.redis_url, settings.redis_prefix, tid)
 
     def counts(d: dict[str, int]) -> str:

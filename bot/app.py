@@ -26,11 +26,11 @@ from bot.private_only import PrivateOnlyMiddleware
 from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
 from bot.telegram import AnswerGuard, HarmlessFailures
-from handlers import all_jobs, all_routers
+from handlers.routers import all_jobs, all_routers
 from rules.dialog_config import DialogConfig, load_dialog_config
-from storage import crypto
+from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.fsm import SQLStorage
+from storage.fsm import SQLStorage, key_builder, sealed_dumps, sealed_loads
 
 log = logging.getLogger("samspil")
 
@@ -88,16 +88,15 @@ def make_bot(settings: Settings) -> Bot:
                default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def _fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
-         ) -> tuple[BaseStorage, BaseEventIsolation]:
+def make_fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+             ) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where conversation state lives: Redis when REDIS_URL is set (data sealed with the data
+    key), else the database's `fsm_state` table, written in the update's own transaction."""
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
-
-        from storage.fsm import sealed_dumps, sealed_loads
+        from aiogram.fsm.storage.redis import RedisStorage
 
         storage = RedisStorage.from_url(
-            settings.redis_url,
-            key_builder=DefaultKeyBuilder(prefix=settings.redis_prefix, with_bot_id=True, with_destiny=True),
+            settings.redis_url, key_builder=key_builder(settings.redis_prefix),
             json_dumps=sealed_dumps, json_loads=sealed_loads)
         return storage, storage.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
@@ -116,7 +115,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     await check_data_key(engine)
     sessionmaker = make_sessionmaker(engine)
     bot = make_bot(settings)
-    storage, isolation = _fsm(settings, sessionmaker, clock)
+    storage, isolation = make_fsm(settings, sessionmaker, clock)
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     i18n = make_i18n(settings.default_locale)
     set_timezone(settings.tz)
@@ -131,7 +130,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     # Order: the session middleware loads the sender's Person, which i18n reads.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)
-    dp.include_routers(*all_routers())
+    dp.include_routers(*all_routers())  # a fresh tree: this dispatcher's own routers
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,
         notices=notices,
@@ -153,7 +152,7 @@ async def check_data_key(engine: AsyncEngine) -> None:
     """Refuse to start with a key that cannot read what is stored (ConfigError naming DATA_KEY)."""
     try:
         async with engine.connect() as conn:
-            await crypto.check_database(conn)
+            await encrypted.check_database(conn)
     except crypto.CryptoError as exc:
         await engine.dispose()
         raise ConfigError(str(exc)) from None

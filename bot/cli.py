@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
             raise SystemExit(asyncio.run(run_demo(args.out)))
         if args.command == "emulator":
-            from bot.emulator import serve_forever
+            from emulator import serve_forever
 
             asyncio.run(serve_forever(args.host, args.port, args.token))
             return

@@ -6,15 +6,17 @@ variable and exit code 2 (see `load_settings`), never a traceback.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -69,8 +71,9 @@ class Settings(BaseSettings):
     # Telegram outage, sends the answer later through the outbox.
     answer_retry_max_wait: float = Field(default=5.0, ge=0, le=60)
     # Reminders (days before a meeting; days before a task's end, and the hour they go out).
-    meeting_reminder_days: list[int] = [3, 1]
-    task_reminder_days: list[int] = [2, 0]
+    # Written "3,1" (or as JSON, "[3, 1]"); NoDecode: pydantic-settings would take JSON only.
+    meeting_reminder_days: Annotated[list[int], NoDecode] = [3, 1]
+    task_reminder_days: Annotated[list[int], NoDecode] = [2, 0]
     reminder_hour: int = Field(default=9, ge=0, le=23)
     # What the municipality must keep when a person's data is erased (/slet_mine_data,
     # `samspil admin erase-person`): kept without the name, free text blanked where not
@@ -90,6 +93,25 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, v: object) -> object:
         return None if v == "" else v
+
+    @field_validator("meeting_reminder_days", "task_reminder_days", mode="before")
+    @classmethod
+    def _days(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        text = v.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("write whole days separated by commas, e.g. 3,1") from None
+        try:
+            days = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("write whole days separated by commas, e.g. 3,1") from None
+        if any(d < 0 or d > 365 for d in days):
+            raise ValueError("each day must be between 0 and 365")
+        return days
 
     @field_validator("keep_on_erase")
     @classmethod
@@ -274,6 +296,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         fail(f"Configuration error: {describe_validation_error(exc)}")
+    except SettingsError as exc:  # a value pydantic-settings could not even parse
+        fail(f"Configuration error: {exc}")
 
 
 def fail(line: str, code: int = 2) -> None:  # type: ignore[misc]

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from bot.app import App, build_app, run_polling
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, ChatMessage
 from bot.playbook import Cast, Person
+from emulator import BotAPIEmulator, ChatMessage
 from storage.crypto import new_key
 from storage.models import (
     Consent,

@@ -27,12 +27,26 @@ from storage.models import OutboxMessage, Participant, Person
 
 
 @dataclass
+class Attachment:
+    """A stored document (storage/documents.py) sent with `text` as its caption."""
+
+    document_id: int
+    filename: str
+    pdf: bytes | None
+    # Makes the PDF when only its data is stored (the scheduler calls it once, off its round).
+    render: Callable[[], Awaitable[bytes]] | None = None
+    sorry: str = ""  # sent instead if it cannot be made
+
+
+@dataclass
 class Rendered:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
     # Sent with Telegram's protect_content (no forwarding or saving): every notice, except
     # an answer sent later that was not protected either (an invitation letter to pass on).
     protect: bool = True
+    # A document: sent on its own with sendDocument, `text` as its caption, never merged.
+    attachment: Attachment | None = None
 
 
 @dataclass

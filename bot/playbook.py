@@ -16,8 +16,8 @@ from aiogram.utils.i18n import I18n
 from bot.admin import add_staff
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, ChatMessage, Phone
 from bot.scheduler import OutboxScheduler
+from emulator import BotAPIEmulator, ChatMessage, Phone
 
 LINK_RE = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")
 

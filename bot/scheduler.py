@@ -6,7 +6,11 @@
 - 5xx and network errors: retried with exponential backoff;
 - 403 (the person blocked the bot): the seat is marked unreachable and the
   coordinator is told once;
-- several notices due to one person at once become one message (if protected alike).
+- several notices due to one person at once become one message (if protected alike);
+- a document (storage/documents.py, kind "document") is sent on its own with
+  sendDocument, under the same rules; one whose PDF is still to be made from its
+  stored data is made in a worker thread beside the rounds (the claim held), stored,
+  then sent; a document no row waits for any more is deleted.
 
 Due-ness follows the injectable app clock (tests move it); pacing follows real
 time, because Telegram's limits do.
@@ -31,7 +35,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiohttp import ClientError
 from sqlalchemy import select
@@ -43,7 +47,7 @@ from bot.notices import RENDERERS, Notices, RenderContext, Rendered
 from rules.access import notice_goes_out
 from rules.dates import in_quiet_hours, next_send_time
 from rules.dialog_config import DialogConfig
-from storage import outbox
+from storage import documents, outbox
 from storage.models import Dialog, OutboxMessage, Participant, Person
 
 log = logging.getLogger("samspil.scheduler")
@@ -97,7 +101,8 @@ def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, 
     """
     merged: list[tuple[Rendered, int]] = []
     for part in parts:
-        if merged and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit \
+        if merged and part.attachment is None and merged[-1][0].attachment is None \
+                and len(merged[-1][0].text) + len(SEPARATOR) + len(part.text) <= limit \
                 and merged[-1][0].protect == part.protect:
             last, count = merged[-1]
             rows = list(last.keyboard.inline_keyboard if last.keyboard else [])
@@ -138,6 +143,9 @@ class OutboxScheduler:
         self._lock = asyncio.Lock()
         self._stopping = False
         self._sem = asyncio.Semaphore(settings.send_concurrency)
+        # Deliveries waiting for a document to be made (rows claimed, state in the database:
+        # a crash loses nothing, the lease runs out and the rows are taken again).
+        self._making: set[asyncio.Task[None]] = set()
         notices.on_added(self.wake)
 
     # ---- running ------------------------------------------------------------------------------
@@ -160,6 +168,13 @@ class OutboxScheduler:
                 await asyncio.wait_for(self._wake.wait(), poll_interval)
             except TimeoutError:
                 pass
+        await self.finish_making()
+
+    async def finish_making(self, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+        """Wait for documents being made and sent (shutdown, tests)."""
+        pending = [t for t in self._making if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     def stop(self) -> None:
         self._stopping = True
@@ -196,8 +211,35 @@ class OutboxScheduler:
                 # The rows stay claimed: their lease runs out and they are tried again.
                 log.exception("composing notices failed rows=%s", len(rows))
                 return len(rows)
-            await asyncio.gather(*(self._deliver(*item) for item in outgoing))
+            now_items = []
+            for item in outgoing:
+                if any(r.attachment is not None and r.attachment.pdf is None for _, r in item[2]):
+                    task = asyncio.create_task(self._make_then_deliver(*item))
+                    self._making.add(task)
+                    task.add_done_callback(self._making.discard)
+                else:
+                    now_items.append(item)
+            await asyncio.gather(*(self._deliver(*item) for item in now_items))
             return len(rows)
+
+    async def _make_then_deliver(self, person_id: int, chat_id: int,
+                                 rendered: list[tuple[OutboxMessage, Rendered]]) -> None:
+        """Make the documents that are stored as data (a worker thread), store them, send."""
+        ready: list[tuple[OutboxMessage, Rendered]] = []
+        for row, result in rendered:
+            a = result.attachment
+            if a is not None and a.pdf is None:
+                try:
+                    assert a.render is not None
+                    a.pdf = await a.render()
+                    async with self.sessionmaker() as session, session.begin():
+                        await documents.store_rendered(session, a.document_id, a.pdf)
+                except Exception as exc:  # the type only: a message may quote what people wrote
+                    log.error("document could not be made document_id=%s error=%s", a.document_id,
+                              type(exc).__name__)
+                    result = Rendered(a.sorry, protect=result.protect)
+            ready.append((row, result))
+        await self._deliver(person_id, chat_id, ready)
 
     # ---- composing and delivering -----------------------------------------------------------
 
@@ -234,6 +276,9 @@ class OutboxScheduler:
                 if rendered:
                     outgoing.append((person_id, person.telegram_id, rendered))
             await outbox.mark_skipped(session, skipped)
+            if skipped and any(r.kind == documents.KIND for rs in by_person.values() for r in rs
+                               if r.id in set(skipped)):
+                await documents.sweep(session)
             if deferred:
                 await outbox.defer(session, deferred, self._morning(now))
         return outgoing
@@ -281,31 +326,37 @@ class OutboxScheduler:
         await self.limiter.acquire(chat_id)
         await self._keep_claim(rows)
         try:
-            await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
-                                        protect_content=message.protect)
+            if message.attachment is not None:
+                assert message.attachment.pdf is not None
+                await self.bot.send_document(
+                    chat_id, BufferedInputFile(message.attachment.pdf, filename=message.attachment.filename),
+                    caption=message.text or None, protect_content=message.protect)
+            else:
+                await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
+                                            protect_content=message.protect)
         except TelegramRetryAfter as exc:
             self.limiter.pause_chat(chat_id, exc.retry_after)
             await self._retry(ids, timedelta(seconds=exc.retry_after), "429")
             return False
         except TelegramForbiddenError:
-            await self._unreachable(person_id, ids)
+            await self._unreachable(person_id, rows)
             return False
         except (TelegramServerError, TelegramNetworkError, ClientError, TimeoutError) as exc:
             attempts = max(r.attempts for r in rows)
             if attempts >= MAX_ATTEMPTS:
-                await self._finish(ids, failed=type(exc).__name__)
+                await self._finish(rows, failed=type(exc).__name__)
             else:
                 await self._retry(ids, timedelta(seconds=min(300, 2 ** attempts)), type(exc).__name__)
             return False
         except TelegramBadRequest as exc:
             log.error("notice rejected person_id=%s kinds=%s error=%s", person_id,
                       sorted({r.kind for r in rows}), exc.message[:60])
-            await self._finish(ids, failed="bad_request")
+            await self._finish(rows, failed="bad_request")
             return True
         except TelegramAPIError as exc:
             await self._retry(ids, timedelta(seconds=30), type(exc).__name__)
             return False
-        await self._finish(ids)
+        await self._finish(rows)
         return True
 
     async def _keep_claim(self, rows: list[OutboxMessage]) -> None:
@@ -318,22 +369,27 @@ class OutboxScheduler:
             if not await outbox.renew_claim(session, rows, now, self.lease):
                 raise _ClaimLost
 
-    async def _finish(self, ids: list[int], failed: str | None = None) -> None:
+    async def _finish(self, rows: list[OutboxMessage], failed: str | None = None) -> None:
+        ids = outbox.ids(rows)
         async with self.sessionmaker() as session, session.begin():
             if failed:
                 await outbox.mark_failed(session, ids, failed)
             else:
                 await outbox.mark_sent(session, ids, self.clock.now())
+            if any(r.kind == documents.KIND for r in rows):  # the last recipient has it: the bytes go
+                await documents.sweep(session, _document_ids(rows))
 
     async def _retry(self, ids: list[int], after: timedelta, error: str) -> None:
         async with self.sessionmaker() as session, session.begin():
             await outbox.retry_at(session, ids, self.clock.now() + after, error)
 
-    async def _unreachable(self, person_id: int, ids: list[int]) -> None:
+    async def _unreachable(self, person_id: int, rows: list[OutboxMessage]) -> None:
         """The person blocked the bot: their seats are marked, each coordinator told once."""
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            await outbox.mark_failed(session, ids, "blocked")
+            await outbox.mark_failed(session, outbox.ids(rows), "blocked")
+            if any(r.kind == documents.KIND for r in rows):
+                await documents.sweep(session, _document_ids(rows))
             seats = list(await session.scalars(select(Participant).where(Participant.person_id == person_id)))
             for seat in seats:
                 if seat.unreachable_at is None:
@@ -344,3 +400,7 @@ class OutboxScheduler:
                                            key=f"unreachable:{seat.id}", payload={"participant_id": seat.id},
                                            dialog_id=seat.dialog_id)
         log.info("person unreachable person_id=%s", person_id)
+
+
+def _document_ids(rows: Sequence[OutboxMessage]) -> list[int]:
+    return [int(outbox.payload(r)["document_id"]) for r in rows if r.kind == documents.KIND]

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from aiogram import Bot, F, Router, html
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,7 @@ from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for, seat_for_tap
-from reports.referat import send_referat
+from reports.referat import queue_referat
 from rules.access import ACTIVE, Action, decide
 from rules.dates import DateParseError, at_local, parse_meeting_time
 from rules.dialog_config import DialogConfig
@@ -358,7 +358,7 @@ FLOW_ACTIONS = ("send", "edit_when", "edit_place", "same_place", "abort")
 @router.callback_query(MeetingCb.filter())
 async def meeting_button(query: CallbackQuery, callback_data: MeetingCb, session: AsyncSession,
                          person: Person | None, state: FSMContext, clock: Clock, settings: Settings,
-                         notices: Notices, dialog_config: DialogConfig, bot: Bot) -> None:
+                         notices: Notices, dialog_config: DialogConfig) -> None:
     p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
     if p is None:
         return
@@ -485,8 +485,9 @@ async def meeting_button(query: CallbackQuery, callback_data: MeetingCb, session
         await msg.edit_reply_markup(reply_markup=None)
         new_round = await mt.close_meeting(session, meeting, dialog, now)
         await on_meeting_closed(session, notices, meeting)
-        # The report is the minutes: read now, in this transaction; sent after the commit.
-        await send_referat(bot, session, meeting, config=dialog_config, settings=settings, now=now)
+        # The report is the minutes: read and rendered now, in this transaction; the outbox
+        # sends it to everyone after the commit.
+        await queue_referat(session, notices, meeting, config=dialog_config, settings=settings, now=now)
         await msg.answer(_(
             "The meeting is closed. Round {next} has begun: before the next meeting everyone gives new "
             "input and scales again. Remember to send the plan for approval under /plan.").format(
@@ -544,8 +545,10 @@ async def _send(msg: Message, session: AsyncSession, state: FSMContext, dialog: 
     if kind == "meeting_moved":
         reply = _("The meeting is moved to {when}. Everyone has been told and asked again whether they are coming.")
     else:
-        reply = _("The invitation is sent to {count} participants. You get a message when someone answers, "
-                  "and /moede shows who is coming.")
+        reply = ngettext("The invitation is sent to {count} participant. You get a message when they answer, "
+                         "and /moede shows who is coming.",
+                         "The invitation is sent to {count} participants. You get a message when someone "
+                         "answers, and /moede shows who is coming.", len(called))
     await msg.answer(reply.format(when=when_text(meeting.starts_at), count=len(called)))
 
 

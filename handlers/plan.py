@@ -25,7 +25,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_skeleton
 from sqlalchemy import select
@@ -416,7 +416,9 @@ async def plan_button(query: CallbackQuery, callback_data: PlanCb, session: Asyn
         return
     if action == "goal_del":
         await query.answer()
-        await msg.answer(_("Remove the goal and its {count} tasks from the plan?").format(count=len(goal.tasks)),
+        await msg.answer(ngettext("Remove the goal and its {count} task from the plan?",
+                                  "Remove the goal and its {count} tasks from the plan?",
+                                  len(goal.tasks)).format(count=len(goal.tasks)),
                          reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
                              InlineKeyboardButton(text=_("Yes, remove the goal"), callback_data=_cb(
                                  dialog, "goal_del_yes", goal_id=goal.id)),

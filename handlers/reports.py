@@ -4,7 +4,7 @@
   anyone who may read the overview (checked again here), protect_content.
 - **/referat** (coordinator): the minutes of the dialog's latest closed meeting;
   with no meeting closed yet, the state of the current round, marked preliminary.
-  When a meeting is closed, reports.referat.send_referat sends it to everyone.
+  When a meeting is closed, reports.referat.queue_referat sends it to everyone.
 - **/indstilling** (coordinator): a referral to PPR or Sundhedstjenesten. Every
   consent giver is asked (Godkend / Afvis, and they can see the draft first);
   the document is produced only when all have approved, one refusal stops it,
@@ -14,18 +14,20 @@
   The link is stored only as a hash, so the letter carries a *fresh* link and
   the one given earlier stops working (the coordinator is told so first).
 
-Read-only documents are rendered in a background task (data gathered in the
-update's transaction, rendering in a worker thread), so a long report holds up
-neither the event loop nor the next update. Every button names things by id
-only; the sender's seat is looked up on the server each time.
+Read-only documents (Hent PDF, /referat, the referral draft) go through the outbox
+(`queue_document`): decided in the update's transaction with the data as it is then
+(stored encrypted), made into a PDF by the scheduler in a worker thread, so a long
+report holds up neither the event loop nor the next update, and sent like every
+notice (retried on 429 and 5xx, exactly once). The letter and an approved referral
+are the direct answer to the tap. Every button names things by id only; the sender's
+seat is looked up on the server each time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import traceback
-from collections.abc import Callable, Coroutine
+import pickle
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import fmt_date, fmt_short
-from bot.notices import Notices, RenderContext, Rendered, renderer
+from bot.notices import Attachment, Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import (
     Id,
@@ -60,7 +62,7 @@ from handlers.choose import (
 )
 from reports import gather
 from reports import referrals as rf
-from reports.common import localized, on_commit, render
+from reports.common import localized, render
 from reports.letter import letter_data, letter_filename, render_letter
 from reports.overview import overview_data, overview_filename, render_overview
 from reports.referat import referat_data, referat_filename, render_referat
@@ -74,10 +76,10 @@ from reports.referral_doc import (
 from rules.access import ACTIVE, Action, decide
 from rules.dialog_config import DialogConfig
 from rules.roles import STAFF_COORDINATOR
-from storage import audit
+from storage import audit, documents
 from storage import meetings as mt
 from storage import queries as q
-from storage.models import Dialog, Invitation, Participant, Person, Referral
+from storage.models import Dialog, Document, Invitation, Participant, Person, Referral
 
 router = Router(name="reports")
 log = logging.getLogger("samspil.reports")
@@ -129,66 +131,50 @@ def _child(dialog: Dialog) -> str:
     return html.quote(dialog.child_name)
 
 
-# ---- documents rendered in the background ---------------------------------------------------------
+# ---- documents sent through the outbox ------------------------------------------------------------
 
-_jobs: set[asyncio.Task[Any]] = set()
-
-
-def spawn(session: AsyncSession, make: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-    """Run `make()` beside the update handling once the update's transaction has committed
-    (the read and its audit record are stored first); never if it rolls back."""
-    loop = asyncio.get_running_loop()
-    i18n = I18n.get_current(no_error=True)  # the commit comes after the i18n middleware is done
-
-    async def run() -> None:
-        if i18n is None:
-            await make()
-            return
-        with i18n.context():
-            await make()
-
-    def start() -> None:
-        task = loop.create_task(run())
-        _jobs.add(task)
-        task.add_done_callback(_jobs.discard)
-
-    on_commit(session, start)
+# How a stored document's data becomes a PDF (looked up when it is made, by the scheduler).
+MAKERS: dict[str, Callable[[Any], bytes]] = {
+    "overview": lambda data: render_overview(data),
+    "referat": lambda data: render_referat(data),
+    "referral": lambda data: render_referral(data),
+}
 
 
-async def wait_for_documents(timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    """Wait for documents still being rendered or sent (shutdown, tests)."""
-    from reports.referat import wait_for_sending
+async def queue_document(session: AsyncSession, notices: Notices, to: Person, *, kind: str, data: Any,
+                         dialog_id: int, filename: Callable[[], str], caption: str, now: datetime,
+                         protect: bool = True) -> None:
+    """A document someone asked for: decided now, in this update's transaction, with the data as
+    it is now (stored encrypted); the scheduler makes the PDF (a worker thread, so the bot goes on
+    answering meanwhile) and sends it after the commit, like every notice. Nothing is sent if the
+    update rolls back."""
+    locale = _locale()
+    with localized(locale):
+        name = filename()
+    doc = await documents.add(session, dialog_id=dialog_id, kind=kind, locale=locale, filename=name,
+                              caption=caption, source=pickle.dumps(data), protect=protect, now=now)
+    await notices.add(session, to=to, kind=documents.KIND, key=f"doc:{doc.id}:{to.id}",
+                      payload=documents.payload_of(doc.id), dialog_id=dialog_id)
 
-    pending = [t for t in _jobs if not t.done()]
-    if pending:
-        await asyncio.wait(pending, timeout=timeout)
-    await wait_for_sending(timeout)
 
+@renderer(documents.KIND)
+async def _document(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
+    """A stored document (storage/documents.py), its caption as it was decided."""
+    doc = await ctx.session.get(Document, payload["document_id"])
+    if doc is None or (doc.pdf is None and doc.source is None):
+        return None
+    make = None
+    if doc.pdf is None:
+        kind, source, locale = doc.kind, doc.source, doc.locale
 
-@router.shutdown()
-async def _finish_documents() -> None:
-    await wait_for_documents(20)
+        async def make() -> bytes:
+            # The source was written by this program and is encrypted with authentication
+            # (AES-GCM, storage/types.PersonalBytes): only a holder of the data key could forge it.
+            return await render(MAKERS[kind], pickle.loads(source), locale)
 
-
-async def _send_pdf(bot: Bot, chat_id: int, render_fn: Callable[[Any], bytes], data: Any, locale: str,
-                    filename: Callable[[], str], caption: Callable[[], str], *, protect: bool = True) -> None:
-    """Render (worker thread) and send as a document; on failure, say so."""
-    try:
-        pdf = await render(render_fn, data, locale)
-        with localized(locale):
-            name, text = filename(), caption()
-        await bot.send_document(chat_id, BufferedInputFile(pdf, filename=name), caption=text,
-                                protect_content=protect)
-    except Exception as exc:
-        # The type and the code lines only: an exception's message may quote what a person wrote.
-        log.error("document failed kind=%s error=%s\n%s", getattr(render_fn, "__name__", "?"),
-                  type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))
-        try:
-            with localized(locale):
-                sorry = _("Sorry – the PDF could not be made just now. Please try again in a moment.")
-            await bot.send_message(chat_id, sorry)
-        except Exception:
-            log.warning("could not tell about the failed document")
+    return Rendered(doc.caption, protect=doc.protect, attachment=Attachment(
+        doc.id, doc.filename, doc.pdf, make,
+        sorry=_("Sorry – the PDF could not be made just now. Please try again in a moment.")))
 
 
 def _chat_id(query: CallbackQuery) -> int:
@@ -207,7 +193,7 @@ def overview_pdf_button(dialog_id: int, round_no: int, area: str = "") -> Inline
 @router.callback_query(OverviewPdfCb.filter())
 async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
-                       bot: Bot) -> None:
+                       notices: Notices) -> None:
     participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
     if participant is None:
         return
@@ -222,9 +208,8 @@ async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, sessi
     data = await overview_data(session, dialog, round_no, dialog_config, settings, clock.now(), area)
     caption = _("📄 Overview of the shared input – the dialog about {child}, round {round}.").format(
         child=_child(dialog), round=round_no)
-    chat_id, locale = _chat_id(query), _locale()
-    spawn(session, lambda: _send_pdf(bot, chat_id, render_overview, data, locale,
-                                     lambda: overview_filename(data), lambda: caption))
+    await queue_document(session, notices, participant.person, kind="overview", data=data, dialog_id=dialog.id,
+                         filename=lambda: overview_filename(data), caption=caption, now=clock.now())
 
 
 # ---- /referat ----------------------------------------------------------------------------------------
@@ -232,25 +217,25 @@ async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, sessi
 
 @router.message(Command("referat"))
 async def referat_command(message: Message, session: AsyncSession, person: Person | None,
-                          dialog_config: DialogConfig, settings: Settings, clock: Clock, bot: Bot) -> None:
+                          dialog_config: DialogConfig, settings: Settings, clock: Clock, notices: Notices) -> None:
     participant = await pick_dialog(message, session, person, "referat", Action.MANAGE)
     if participant is not None:
-        await _referat(message, session, participant, dialog_config, settings, clock, bot)
+        await _referat(message, session, participant, dialog_config, settings, clock, notices)
 
 
 @router.callback_query(PickDialogCb.filter(F.flow == "referat"))
 async def referat_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
                          person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
-                         bot: Bot) -> None:
+                         notices: Notices) -> None:
     participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
     if participant is None:
         return
     await query.answer()
-    await _referat(query.message, session, participant, dialog_config, settings, clock, bot)
+    await _referat(query.message, session, participant, dialog_config, settings, clock, notices)
 
 
 async def _referat(message: Message, session: AsyncSession, p: Participant, config: DialogConfig,
-                   settings: Settings, clock: Clock, bot: Bot) -> None:
+                   settings: Settings, clock: Clock, notices: Notices) -> None:
     dialog = p.dialog
     meeting = await gather.latest_closed_meeting(session, dialog.id)
     if meeting is not None:
@@ -268,10 +253,9 @@ async def _referat(message: Message, session: AsyncSession, p: Participant, conf
     data = await referat_data(session, dialog, meeting, config, settings, clock.now())
     caption = _("📄 Minutes – the dialog about {child}, round {round}.").format(
         child=_child(dialog), round=data.round_no)
-    chat_id, locale = message.chat.id, _locale()
-    spawn(session, lambda: _send_pdf(bot, chat_id, render_referat, data, locale,
-                                     lambda: referat_filename(data.dialog.child_name, data.round_no),
-                                     lambda: caption))
+    await queue_document(session, notices, p.person, kind="referat", data=data, dialog_id=dialog.id,
+                         filename=lambda: referat_filename(data.dialog.child_name, data.round_no),
+                         caption=caption, now=clock.now())
 
 
 # ---- /indstilling (referral) ------------------------------------------------------------------------
@@ -453,11 +437,9 @@ async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, sess
         data = await referral_data(session, dialog, referral, dialog_config, settings, now, draft=True)
         caption = _("📄 Draft of the referral to {receiver} about {child} – not approved yet.").format(
             receiver=html.quote(receiver_short(referral.receiver)), child=_child(dialog))
-        chat_id, locale = _chat_id(query), _locale()
-        spawn(session, lambda: _send_pdf(bot, chat_id, render_referral, data, locale,
-                                         lambda: referral_filename(data.receiver, data.dialog.child_name,
-                                                                   draft=True),
-                                         lambda: caption))
+        await queue_document(session, notices, p.person, kind="referral", data=data, dialog_id=dialog.id,
+                             filename=lambda: referral_filename(data.receiver, data.dialog.child_name, draft=True),
+                             caption=caption, now=now)
         return
     approves = callback_data.answer == "yes"
     row = rf.answer_of(referral, p.id)

@@ -392,32 +392,3 @@ async def render(fn: Callable[[object], bytes], data: object, locale: str) -> by
             return fn(data)
 
     return await asyncio.to_thread(run)
-
-
-def on_commit(session: object, callback: Callable[[], None]) -> None:
-    """Run `callback` (on the event loop) once `session`'s transaction has committed; never if it
-    rolls back. Outside a transaction, at once. A document about a read is sent only when the
-    read (and its audit record) is stored."""
-    import asyncio
-
-    from sqlalchemy import event
-
-    loop = asyncio.get_running_loop()
-    if not session.in_transaction():  # type: ignore[attr-defined]
-        callback()
-        return
-    sync = session.sync_session  # type: ignore[attr-defined]
-    decided = False  # the listeners act once, then stay silent
-
-    def committed(_session: object) -> None:
-        nonlocal decided
-        if not decided:
-            decided = True
-            loop.call_soon(callback)
-
-    def rolled_back(_session: object) -> None:
-        nonlocal decided
-        decided = True
-
-    event.listen(sync, "after_commit", committed, once=True)
-    event.listen(sync, "after_rollback", rolled_back, once=True)

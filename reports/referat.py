@@ -10,29 +10,26 @@ Order on the page: what the meeting decided first, the material after.
 7. Every participant's shared input of the round, per area in the three columns.
 
 `build_referat` gathers and renders (in a thread) in the current locale;
-`send_referat` sends it to every joined participant in their own language, with
-protect_content, after the caller's transaction has committed.
+`queue_referat` renders it for every joined participant in their own language and
+puts it in the outbox (storage/documents.py) in the caller's transaction; the
+scheduler sends it, with protect_content, once that transaction has committed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import traceback
-from contextlib import nullcontext
 from datetime import datetime
-from typing import Any
 
-from aiogram import Bot, html
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import BufferedInputFile
+from aiogram import html
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.notices import Notices
 from reports import gather
 from reports.chart import ruler_chart
 from reports.common import (
@@ -44,7 +41,6 @@ from reports.common import (
     fmt_day,
     fmt_moment,
     localized,
-    on_commit,
     one_line,
     render,
     safe_filename,
@@ -67,9 +63,9 @@ from reports.parts import (
 from rules.access import ACTIVE
 from rules.dialog_config import DialogConfig
 from rules.roles import COORDINATOR
-from storage import audit
+from storage import audit, documents
 from storage import meetings as mt
-from storage.models import Dialog, Meeting, Participant
+from storage.models import Dialog, Meeting, OutboxMessage, Participant
 
 log = logging.getLogger("samspil.reports")
 
@@ -199,93 +195,43 @@ def recipients(dialog: Dialog) -> list[Participant]:
             if p.joined_at is not None and p.person is not None and p.person.telegram_id is not None]
 
 
-_tasks: set[asyncio.Task[Any]] = set()
-
-
-async def send_referat(bot: Bot, session: AsyncSession, meeting: Meeting, *, config: DialogConfig,
-                       settings: Settings, now: datetime | None = None) -> int:
-    """Send the referat of a closed meeting to every joined participant, in their language.
+async def queue_referat(session: AsyncSession, notices: Notices, meeting: Meeting, *, config: DialogConfig,
+                        settings: Settings, now: datetime) -> int:
+    """Decide the referat of a closed meeting for every joined participant, in their language.
 
     Call it in the transaction that closes the meeting (after storage.meetings.close_meeting):
-    the data is read now, from that transaction; the PDFs are rendered (once per
-    language, in a worker thread) and sent in the background once the transaction
-    has committed, so the coordinator's update is not held up. If the transaction
-    rolls back, nothing is sent. Outside a transaction, sending starts at once.
-    Returns how many participants it will go to (`wait_for_sending` waits for it).
+    the data is read now, the PDF rendered now (once per language, in a worker thread) and
+    stored encrypted with an outbox row per recipient; the scheduler sends it once the
+    transaction has committed (retrying on 429 and 5xx, exactly once). If the transaction
+    rolls back, nothing is stored and nothing is sent. Returns how many it goes to.
     """
     dialog = await session.get(Dialog, meeting.dialog_id)
     if dialog is None or dialog.state != ACTIVE or meeting.status != mt.CLOSED:
         return 0
-    people = recipients(dialog)
+    keys = {p.id: f"referat:{meeting.id}:{p.id}" for p in recipients(dialog)}
+    decided = set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys.values()))))
+    people = [p for p in recipients(dialog) if keys[p.id] not in decided]  # once per meeting and person
     if not people:
         return 0
-    now = now or datetime.now().astimezone()
     data = await referat_data(session, dialog, meeting, config, settings, now)
-    for p in people:  # each recipient gets the round's content: an audited read (ids only)
+    docs: dict[str, int] = {}
+    for p in people:
+        locale = p.person.locale or settings.default_locale  # type: ignore[union-attr]
+        if locale not in docs:
+            pdf = await render(render_referat, data, locale)
+            with localized(locale):
+                caption = _(
+                    "📄 Minutes of the dialog meeting about {child} (round {round}): what the meeting "
+                    "went through and agreed.").format(child=html.quote(data.dialog.child_name),
+                                                       round=data.round_no)
+                filename = referat_filename(data.dialog.child_name, data.round_no)
+            doc = await documents.add(session, dialog_id=dialog.id, kind="referat", locale=locale,
+                                      filename=filename, caption=caption, pdf=pdf, now=now)
+            docs[locale] = doc.id
+        # Each recipient gets the round's content: an audited read (ids only).
         await audit.record(session, actor_id=p.person_id, dialog_id=dialog.id, action=audit.REPORT_PDF, now=now,
                            role=p.role, round_no=meeting.round_no, meeting_id=meeting.id)
-    targets = [(p.id, p.person.telegram_id, p.person.locale or settings.default_locale)  # type: ignore[union-attr]
-               for p in people]
-    i18n = I18n.get_current(no_error=True)
-    loop = asyncio.get_running_loop()
-
-    def start() -> None:
-        task = loop.create_task(_deliver(bot, data, targets, settings, i18n))
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-
-    on_commit(session, start)
-    return len(targets)
-
-
-async def _deliver(bot: Bot, data: ReferatData, targets: list[tuple[int, int, str]], settings: Settings,
-                   i18n: I18n | None) -> int:
-    """Render once per language and send to each; returns how many were delivered."""
-    with i18n.context() if i18n is not None else nullcontext():
-        pdfs: dict[str, bytes] = {}
-        sent = 0
-        for participant_id, chat_id, locale in targets:
-            try:
-                if locale not in pdfs:
-                    pdfs[locale] = await render(render_referat, data, locale)
-                with localized(locale):
-                    caption = _(
-                        "📄 Minutes of the dialog meeting about {child} (round {round}): what the meeting "
-                        "went through and agreed.").format(child=html.quote(data.dialog.child_name),
-                                                           round=data.round_no)
-                    filename = referat_filename(data.dialog.child_name, data.round_no)
-                await _send_document(bot, chat_id, pdfs[locale], filename, caption)
-                sent += 1
-                await asyncio.sleep(1 / settings.send_rate)
-            except TelegramForbiddenError:
-                log.info("referat not delivered: bot blocked participant_id=%s", participant_id)
-            except TelegramAPIError as exc:
-                log.warning("referat not delivered participant_id=%s error=%s", participant_id,
-                            type(exc).__name__)
-            except Exception as exc:  # the type and code lines only: a message may quote people's text
-                log.error("referat failed participant_id=%s error=%s\n%s", participant_id, type(exc).__name__,
-                          "".join(traceback.format_tb(exc.__traceback__)))
-    log.info("referat sent dialog_id=%s round=%s delivered=%s of %s", data.dialog.id, data.round_no, sent,
-             len(targets))
-    return sent
-
-
-async def _send_document(bot: Bot, chat_id: int, pdf: bytes, filename: str, caption: str,
-                         protect: bool = True) -> None:
-    """sendDocument, waiting out a 429 (twice at most)."""
-    for attempt in range(3):
-        try:
-            await bot.send_document(chat_id, BufferedInputFile(pdf, filename=filename), caption=caption,
-                                    protect_content=protect)
-            return
-        except TelegramRetryAfter as exc:
-            if attempt == 2:
-                raise
-            await asyncio.sleep(exc.retry_after)
-
-
-async def wait_for_sending(timeout: float = 30.0) -> None:  # noqa: ASYNC109
-    """Wait for referats still being rendered or sent (tests, shutdown)."""
-    pending = [t for t in _tasks if not t.done()]
-    if pending:
-        await asyncio.wait(pending, timeout=timeout)
+        await notices.add(session, to=p.person, kind=documents.KIND, key=keys[p.id],
+                          payload=documents.payload_of(docs[locale]), dialog_id=dialog.id)
+    log.info("referat queued dialog_id=%s round=%s recipients=%s", dialog.id, data.round_no, len(people))
+    return len(people)

@@ -128,7 +128,10 @@ NOTICES_WHILE_PAUSED = frozenset({
     "person_erased",
     "seat_removed", "seat_removed_you",  # the coordinator took someone out of the dialog
 })
-NOTICES_WHEN_CLOSED = frozenset({"dialog_closed", "person_erased", "unreachable"})
+# A document decided while the dialog was open (the referat of its last meeting, a PDF someone
+# asked for) still reaches its recipients when the dialog is closed meanwhile; while consent is
+# withdrawn (paused) it does not: nobody gets the dialog's content then.
+NOTICES_WHEN_CLOSED = frozenset({"dialog_closed", "person_erased", "unreachable", "document"})
 
 
 def notice_goes_out(kind: str, state: str) -> bool:

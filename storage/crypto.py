@@ -17,7 +17,7 @@ Stored form (text, so it fits the existing TEXT columns on SQLite and PostgreSQL
 The key lives outside the database: `DATA_KEY` (base64 of 32 random bytes) or
 `DATA_KEY_FILE` (a file holding it); `samspil admin new-key` makes one. Old keys
 that values may still be encrypted with go in `DATA_KEYS_OLD` (during and just
-after `samspil admin rotate-key`, storage/rotation lives in `rotate_key` below).
+after `samspil admin rotate-key`, which re-encrypts through storage/encrypted.py).
 
 What stays plaintext, on purpose: ids, dates, states, roles, scores, area keys,
 language codes, token *hashes*, outbox payloads (ids only) and `person.telegram_id`
@@ -30,7 +30,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -240,129 +240,3 @@ def encrypt_bytes(data: bytes) -> bytes:
 
 def decrypt_bytes(value: bytes) -> bytes:
     return ring().decrypt_bytes(value)
-
-
-# ---- which columns hold personal text -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PersonalColumns:
-    table: str
-    pk: str
-    columns: tuple[str, ...]
-
-
-def personal_columns(metadata=None) -> list[PersonalColumns]:  # type: ignore[no-untyped-def]
-    """Every table with `PersonalText` / `PersonalBytes` columns, from the models imported so
-    far (new tables are found too; import a model's module before relying on this)."""
-    from storage.models import Base
-    from storage.types import PersonalBytes, PersonalText
-
-    found = []
-    for table in (metadata or Base.metadata).sorted_tables:
-        cols = tuple(c.name for c in table.columns if isinstance(c.type, (PersonalText, PersonalBytes)))
-        if cols:
-            pks = [c.name for c in table.primary_key.columns]
-            if len(pks) != 1:
-                raise CryptoError(f"table {table.name}: personal text needs a one-column primary key")
-            found.append(PersonalColumns(table.name, pks[0], cols))
-    return found
-
-
-# ---- checking and rotating the key against a database ------------------------------------------------
-
-
-async def key_ids_in_use(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """How many stored values each key id encrypts ('plaintext' for unencrypted ones). A full scan."""
-    from sqlalchemy import column, func, select, table
-
-    counts: dict[str, int] = {}
-    for spec in personal_columns():
-        t = table(spec.table, *(column(c) for c in spec.columns))
-        for name in spec.columns:
-            col = t.c[name]
-            head = func.substr(col, 1, len(PREFIX) + KEY_ID_CHARS)
-            rows = await conn.execute(
-                select(head, func.count()).select_from(t).where(col.is_not(None)).group_by(head))
-            for prefix, n in rows.all():
-                if isinstance(prefix, (bytes, memoryview)):
-                    prefix = bytes(prefix).decode("ascii", errors="replace")
-                kid = prefix[len(PREFIX):] if prefix and prefix.startswith(PREFIX) else "plaintext"
-                counts[kid] = counts.get(kid, 0) + n
-    return counts
-
-
-async def check_database(conn, keyring: KeyRing | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Refuse a key that cannot read this database: the newest value of every personal column
-    is decrypted (one statement of indexed look-ups, cheap enough for every start)."""
-    from sqlalchemy import column, select, table
-
-    keyring = keyring or ring()
-    probes = []
-    for spec in personal_columns():
-        t = table(spec.table, column(spec.pk), *(column(c) for c in spec.columns))
-        probes += [select(t.c[name]).where(t.c[name].is_not(None)).order_by(t.c[spec.pk].desc())
-                   .limit(1).scalar_subquery() for name in spec.columns]
-    if not probes:
-        return
-    for value in (await conn.execute(select(*probes))).one():
-        if value is None:
-            continue
-        try:
-            if isinstance(value, (bytes, memoryview)):
-                keyring.decrypt_bytes(value)
-            else:
-                keyring.decrypt(value)
-        except DecryptionError as exc:
-            raise CryptoError(f"DATA_KEY: cannot read this database: {exc}") from None
-
-
-@dataclass
-class RotationProgress:
-    table: str
-    column_values: int  # values re-encrypted in this batch
-    done: int  # values re-encrypted so far
-    skipped: int  # values changed by someone else meanwhile (left for the next run)
-
-
-async def rotate_key(engine, new_ring: KeyRing, *, batch_size: int = 200  # type: ignore[no-untyped-def]
-                     ) -> AsyncIterator[RotationProgress]:
-    """Re-encrypt every personal value not yet under `new_ring.current`, batch by batch.
-
-    Each batch is its own short transaction, so the bot keeps answering meanwhile;
-    readers need a ring holding both keys (this process installs `new_ring`). A value
-    changed by a writer between read and update is left alone (the update is
-    conditional on the old ciphertext); running the rotation again picks it up.
-    Yields after every committed batch.
-    """
-    from sqlalchemy import and_, column, select, table, update
-
-    target = new_ring.current_id
-    done = skipped = 0
-    for spec in personal_columns():
-        t = table(spec.table, column(spec.pk), *(column(c) for c in spec.columns))
-        pk = t.c[spec.pk]
-        last = None
-        while True:
-            async with engine.begin() as conn:
-                stmt = select(pk, *(t.c[c] for c in spec.columns)).order_by(pk).limit(batch_size)
-                if last is not None:
-                    stmt = stmt.where(pk > last)
-                rows = (await conn.execute(stmt)).all()
-                if not rows:
-                    break
-                last = rows[-1][0]
-                changed = 0
-                for row in rows:
-                    for name, value in zip(spec.columns, row[1:], strict=True):
-                        if value is None or key_id_of(value) == target:
-                            continue
-                        fresh = new_ring.reencrypt(value)
-                        result = await conn.execute(
-                            update(t).where(and_(pk == row[0], t.c[name] == value)).values({name: fresh}))
-                        if result.rowcount:
-                            changed += 1
-                        else:
-                            skipped += 1
-            done += changed
-            yield RotationProgress(spec.table, changed, done, skipped)

@@ -20,9 +20,23 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import crypto
 from storage.models import FsmRecord
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("samspil_session", default=None)
+
+
+def key_builder(prefix: str = "fsm") -> DefaultKeyBuilder:
+    """How a conversation's key is written, in the database and in Redis alike:
+    ``prefix:bot:[business connection:]chat:[thread:]user:destiny[:part]``.
+
+    Every field of aiogram's StorageKey that is set is part of it, so keys that differ in
+    any one field never share state or data (tests/test_fsm_contract.py). The business
+    connection and the thread are written only when set: Samspil's updates carry neither,
+    so its keys read ``prefix:bot:chat:user:destiny``.
+    """
+    return DefaultKeyBuilder(prefix=prefix, with_bot_id=True, with_business_connection_id=True,
+                             with_destiny=True)
 
 
 class SQLStorage(BaseStorage):
@@ -33,7 +47,7 @@ class SQLStorage(BaseStorage):
     ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
-        self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._keys = key_builder()
 
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
@@ -86,8 +100,8 @@ class SQLStorage(BaseStorage):
 
 
 async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
-    """Delete a person's conversation state kept in Redis (RedisStorage, DefaultKeyBuilder
-    with bot id and destiny: ``prefix:bot:chat:user:destiny:part``), for any bot id.
+    """Delete a person's conversation state kept in Redis (RedisStorage with `key_builder`:
+    ``prefix:bot:chat:user:destiny:part`` in their private chat), for any bot id.
 
     The SQL storage's rows go with the person's other rows (storage/privacy.py); Redis
     is another store, so an erasure outside the bot (`samspil admin erase-person`)
@@ -106,12 +120,8 @@ async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
 def sealed_dumps(data: Any) -> str:
     """JSON of a conversation's data, encrypted like every other personal text: with
     Redis, what a person typed mid-step (a meeting place, a task) lives there too."""
-    from storage import crypto
-
     return crypto.encrypt(json.dumps(data, ensure_ascii=False))
 
 
 def sealed_loads(value: str) -> Any:
-    from storage import crypto
-
     return json.loads(crypto.decrypt(value) if crypto.is_encrypted(value) else value)

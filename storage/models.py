@@ -357,6 +357,34 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
 
 
+class Document(Base):
+    """A PDF decided in an update's transaction and sent later through the outbox (bot/scheduler.py):
+    the referat of a closed meeting, an overview or a referral draft someone asked for.
+
+    One row per document and language; outbox rows of kind "document" (payload: its id) carry it
+    to each recipient. `pdf` is rendered when it is decided (the referat) or, for a document a
+    person asked for, from `source` (the data as it was then) by the scheduler, once; then
+    `source` goes. Both are encrypted like every personal text, and the row is deleted as soon
+    as no outbox row waits to send it (storage/documents.py).
+    """
+
+    __tablename__ = "document"
+    # Ids are never reused (on SQLite too): outbox keys name a document by its id.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialog_id: Mapped[int | None] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # referat | overview | referral
+    locale: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(PersonalText)
+    caption: Mapped[str] = mapped_column(PersonalText)
+    pdf: Mapped[bytes | None] = mapped_column(PersonalBytes)
+    # The gathered data (pickled), until the scheduler has rendered it.
+    source: Mapped[bytes | None] = mapped_column(PersonalBytes)
+    protect: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled: written in the update's own transaction,
     so a redelivered update (a crash before confirming, a webhook retry) has its effect once."""
@@ -451,6 +479,7 @@ __all__ = [
     "Base",
     "Consent",
     "Dialog",
+    "Document",
     "FsmRecord",
     "DialogRound",
     "Goal",

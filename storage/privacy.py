@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rules import consent as consent_rules
 from rules.access import CLOSED
 from rules.roles import COORDINATOR
+from storage import documents
 from storage.models import (
     Approval,
     Base,
@@ -376,6 +377,7 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
         result.count("registrations", "anonymised")
 
     await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
+    await documents.sweep(session)  # a document waiting only for them goes with their rows
     if person.telegram_id is not None:
         tid = person.telegram_id
         await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tid}:{tid}:%")))

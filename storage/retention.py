@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, documents
 from storage.models import (
     CLOSED,
     Base,
@@ -244,13 +244,15 @@ async def purge(sessionmaker: Any, now: datetime, retention_days: int, *,
         async with sessionmaker() as session, session.begin():
             await purge_housekeeping(session, now, report=report)
         report.more = report.more or more
+        async with sessionmaker() as session, session.begin():
+            await documents.sweep(session)  # any document nobody waits for any more (an erased person's)
         rounds += 1
         if not report.more or (max_rounds is not None and rounds >= max_rounds):
             return report
 
 
 class RetentionJob:
-    """The scheduler's daily purge (handlers.all_jobs): the first round of each local date.
+    """The scheduler's daily purge (handlers.routers.all_jobs): the first round of each local date.
 
     It works in short transactions of its own (not the round's), so a failure here
     never holds back the notices; it is logged (ids and counts only) and tried again

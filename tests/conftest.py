@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import App, build_app, run_polling
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast
+from emulator import BotAPIEmulator
 from storage import crypto
 
 # Property tests draw the same examples on every run: a test that fails sometimes is a

@@ -1,14 +1,11 @@
-"""Shared helpers for the issue #2 tests: the console entry, the database, what people saw.
-
-Flow tests import `fresh_routers` (autouse) so that each test's bot can include the
-module-level routers again (see `detach_routers`).
-"""
+"""Shared helpers for the issue #2 tests: the console entry, the database, what people saw."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,27 +14,23 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import App
-from bot.emulator import ChatMessage
 from bot.playbook import Cast, Person
+from emulator import ChatMessage
+from handlers.routers import BLUEPRINTS
 from storage.models import Base, Dialog, FsmRecord, Participant
 
 ROOT = Path(__file__).resolve().parent.parent
 PURPOSE = "Vi vil styrke Emmas trivsel i skolen."
 
 
-def detach_routers() -> None:
-    """WORKAROUND (bot/app.py): build_app includes the same module-level Router objects
-    each time and aiogram refuses a router still attached to an earlier Dispatcher,
-    so a second bot in one process fails with "Router is already attached"."""
-    from handlers import all_routers
-
-    for router in all_routers():
-        router._parent_router = None
-
-
 @pytest.fixture(autouse=True)
-def fresh_routers() -> None:
-    detach_routers()
+def fresh_routers() -> Iterator[None]:
+    """Autouse in the modules that import it: after the test, the flows' blueprint routers
+    are still free. Each bot gets a fresh router tree of its own (handlers/routers.py); a
+    blueprint included in a dispatcher directly would bind every handler to that one."""
+    yield
+    attached = [r.name for r in BLUEPRINTS if r.parent_router is not None]
+    assert not attached, f"blueprint routers included in a dispatcher directly: {attached}"
 
 
 # ---- the console entry (`samspil ...` as `python -m bot.cli ...`) -------------------------------

@@ -8,37 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.emulator import ChatMessage
 from bot.playbook import Cast, Person
+from emulator import ChatMessage
 from rules.access import Refusal
 from storage.models import Dialog, InputEntry, Participant, Score
+from tests.helpers import fresh_routers  # noqa: F401 (an autouse fixture for the modules importing it)
 
 PURPOSE = "Vi vil styrke Emmas trivsel i skolen og derhjemme."
-
-
-def detach_routers() -> None:
-    """Let a new Dispatcher include the (module-level) routers again.
-
-    WORKAROUND: bot/app.py's build_app includes the same Router objects every
-    time, and aiogram refuses a router that is still attached to an earlier
-    Dispatcher, so a second app in one process (the next test, or a restart)
-    fails with "Router is already attached". Reported to the lead; remove this
-    when App.close() (or build_app) detaches them.
-    """
-    from handlers import all_routers
-
-    for router in all_routers():
-        router._parent_router = None
-
-
-@pytest.fixture(autouse=True)
-def fresh_routers() -> None:
-    """Autouse in the modules that import it: each test's bot can include the routers."""
-    detach_routers()
 
 
 @dataclass

@@ -102,6 +102,9 @@ MORE_BAD = [
     ("BOT_API_URL", "not a url"),
     ("MUNICIPALITY_NAME", "K" * 500),
     ("DATABASE_URL", "postgresql+asyncpg://u:p@h:notaport/db"),
+    ("MEETING_REMINDER_DAYS", "3,x"),
+    ("TASK_REMINDER_DAYS", "[2,"),
+    ("MEETING_REMINDER_DAYS", "-1"),
 ]
 
 
@@ -156,3 +159,19 @@ def test_load_settings_exits_2_with_one_line_naming_the_variable(
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.splitlines()) == 1 and err.startswith(f"Configuration error: {name}: "), err
+
+
+def test_reminder_days_are_written_the_way_people_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEETING_REMINDER_DAYS", "5, 2")
+    monkeypatch.setenv("TASK_REMINDER_DAYS", "[3, 0]")
+    settings = Settings(_env_file=None)
+    assert (settings.meeting_reminder_days, settings.task_reminder_days) == ([5, 2], [3, 0])
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    """README, "Configuration": one row per setting, so nothing is configurable unseen."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`") for line in readme.splitlines()
+            if line.startswith("| `")}
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in rows]
+    assert missing == []

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, Phone
+from emulator import BotAPIEmulator, Phone
 from storage import crypto
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade

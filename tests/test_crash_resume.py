@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from bot.admin import add_staff
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.playbook import link_token
+from emulator import BotAPIEmulator
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Dialog, InputEntry, OutboxMessage, Participant, Person

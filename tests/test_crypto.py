@@ -18,7 +18,7 @@ from bot import admin
 from bot.app import App, build_app
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
-from storage import crypto
+from storage import crypto, encrypted
 from storage.crypto import DecryptionError, KeyRing
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Dialog, InputEntry, Participant, Person
@@ -243,7 +243,7 @@ async def raw_personal_values(app: App) -> list[tuple[str, str, str]]:
     """(table, column, stored value) of every PersonalText value, read with plain SQL."""
     out = []
     async with app.engine.connect() as conn:
-        for spec in crypto.personal_columns():
+        for spec in encrypted.personal_columns():
             for col in spec.columns:
                 rows = await conn.execute(text(f'SELECT "{col}" FROM "{spec.table}" WHERE "{col}" IS NOT NULL'))
                 out += [(spec.table, col, value) for (value,) in rows.all()]
@@ -365,7 +365,7 @@ async def key_ids(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            return await crypto.key_ids_in_use(conn)
+            return await encrypted.key_ids_in_use(conn)
     finally:
         await engine.dispose()
 
@@ -382,7 +382,7 @@ async def test_rotation_keeps_everything_readable_before_during_and_after(tmp_pa
     engine = make_engine(url)
     batches = 0
     try:
-        async for progress in crypto.rotate_key(engine, both, batch_size=25):
+        async for progress in encrypted.rotate_key(engine, both, batch_size=25):
             batches += 1
             if batches == 3:
                 # During: part is under the new key, part under the old; readers (both keys) see all.
@@ -449,13 +449,13 @@ async def test_the_bot_keeps_answering_while_the_key_rotates(cast, samspil: App)
     old = crypto.ring()
     new = crypto.install(old.with_current(crypto.parse_key(KEY_B)))
     seen = 0
-    async for _progress in crypto.rotate_key(samspil.engine, new, batch_size=2):
+    async for _progress in encrypted.rotate_key(samspil.engine, new, batch_size=2):
         reply = await cast.say(fam.dad, "/oversigt")
         assert WORRIES in reply.text and CHILD in reply.text
         seen += 1
     assert seen > 3
     async with samspil.engine.connect() as conn:
-        assert set(await crypto.key_ids_in_use(conn)) == {new.current_id}
+        assert set(await encrypted.key_ids_in_use(conn)) == {new.current_id}
 
 
 # ---- an older database: the upgrade encrypts what it stored in the clear ------------------------------
@@ -500,7 +500,7 @@ async def test_upgrading_an_older_database_encrypts_its_plaintext_and_downgradin
     crypto.install(ring(KEY_A))
     await upgrade(engine)
     async with engine.connect() as conn:
-        assert await crypto.key_ids_in_use(conn) == {ring(KEY_A).current_id: 7}
+        assert await encrypted.key_ids_in_use(conn) == {ring(KEY_A).current_id: 7}
         raw = (await conn.execute(text("SELECT child_name, purpose FROM dialog"))).one()
         blob = await conn.scalar(text("SELECT pdf FROM referral"))
     assert all(v.startswith("v1:") for v in raw) and blob.startswith(b"v1:") and b"Marguerite" not in blob

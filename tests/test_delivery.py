@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.notices import RenderContext, Rendered, renderer
 from bot.scheduler import RateLimiter, merge
+from emulator import BotAPIEmulator
 from rules.roles import COORDINATOR, PARENT_CUSTODY, PROFESSIONAL
 from storage import outbox
 from storage.models import Dialog, OutboxMessage, Participant, Person

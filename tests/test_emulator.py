@@ -43,7 +43,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.emulator import BotAPIEmulator, EntityParseError, parse_html
+from emulator import BotAPIEmulator, EntityParseError, parse_html
 
 TOKEN = "123456789:TEST-token"
 METTE = 1001

@@ -27,9 +27,9 @@ from sqlalchemy import select, text
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast, Person
 from bot.telegram import AnswerGuard, answer_guard
+from emulator import BotAPIEmulator
 from storage.fsm import current_session
 from storage.models import Consent, Dialog, Meeting, OutboxMessage, PlanAnswer
 from tests.helpers import da, saw
@@ -75,7 +75,9 @@ def texts_with(who: Person, fragment: str) -> list[str]:
 async def says_fallback(cast: Cast, app: App, who: Person) -> None:
     """Typing at this point gets the general answer, not "choose with one of the buttons above"."""
     reply = await cast.say(who, "Hvad nu?")
-    assert reply.text == da(app, "I'm not sure what you mean. Type /hjaelp to see what you can do.")
+    # (Text outside a step is kept and the person asked what to do with it: handlers/loose_text.py.)
+    assert reply.text == da(app, "I have kept what you wrote. What shall I do with it?")
+    assert reply.buttons
 
 
 # ---- (1) consent ------------------------------------------------------------------------------

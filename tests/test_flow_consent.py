@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.emulator import ChatMessage
 from bot.playbook import Cast, Person
+from emulator import ChatMessage
 from storage.models import Consent, Dialog, Participant
 from tests.helpers import (
     PURPOSE,

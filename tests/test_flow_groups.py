@@ -17,8 +17,8 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.emulator import BotAPIEmulator, ChatMessage, Group
 from bot.playbook import Cast, Person
+from emulator import BotAPIEmulator, ChatMessage, Group
 from storage.models import FsmRecord, ProcessedUpdate
 from tests.helpers import snapshot
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)

@@ -20,7 +20,6 @@ from tests.conftest import start_bot, stop_bot
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     PURPOSE,
     bot_count,
-    detach_routers,
     entries,
     fresh_routers,
     last_bot,
@@ -286,7 +285,6 @@ async def test_restart_in_the_middle_of_a_box_keeps_the_text_and_resumes(emu, se
     finally:
         await stop_bot(app, task)
 
-    detach_routers()
     app, task = await start_bot(settings, clock)
     try:
         fam.app = app

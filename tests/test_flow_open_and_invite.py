@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast, Person
+from emulator import BotAPIEmulator
 from rules.tokens import hash_token
 from storage.models import FsmRecord, Invitation, Participant, Registration
 from tests.helpers import (

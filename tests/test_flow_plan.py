@@ -190,7 +190,7 @@ async def test_goals_and_tasks_are_edited_and_removed_each_change_a_new_version(
     goal_card = last_bot(coord)
     assert goal_card.text.count("\n1. ") == 1 and "2. " not in goal_card.text
     confirm = await cast.tap(coord, "🗑 Remove the goal")
-    assert confirm.text == "Vil du fjerne målet og dets 1 opgaver fra planen?"
+    assert confirm.text == "Vil du fjerne målet og dets 1 opgave fra planen?"
     await cast.tap(coord, "Yes, remove the goal")
     assert texts_with(coord, "Målet er fjernet. ✓ Gemt. Planen er nu version 11.")
     assert [g[0] for g in await goals(fam)] == ["development"]

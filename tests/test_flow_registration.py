@@ -16,8 +16,8 @@ from bot.app import App
 from bot.cli import main
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast, link_token
+from emulator import BotAPIEmulator
 from rules.tokens import hash_token
 from storage.models import Person, Registration
 from tests.helpers import Run, da, fresh_routers, samspil_cli, snapshot  # noqa: F401

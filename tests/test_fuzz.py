@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from bot.app import App, build_app, run_polling
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast, Person
+from emulator import BotAPIEmulator
 
 COMMANDS = ["/start", "/hjaelp", "/sprog", "/ny", "/inviter", "/dialoger", "/input", "/skala",
             "/vurdering", "/oversigt", "/annuller", "/moede", "/plan", "/samtykke", "/mine_data", "/foo"]

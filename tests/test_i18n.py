@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from bot.emulator import BotAPIEmulator
 from bot.playbook import Cast, Person
+from emulator import BotAPIEmulator
 from storage.models import Consent
 from storage.models import Person as PersonRow
 from tests.helpers import (

@@ -15,15 +15,14 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.emulator import BotAPIEmulator, ReceivedDocument
 from bot.playbook import Person, link_token
+from emulator import BotAPIEmulator, ReceivedDocument
 from handlers import texts
-from handlers.reports import wait_for_documents
 from reports.common import REPLACEMENT
-from reports.referat import send_referat, wait_for_sending
+from reports.referat import queue_referat
 from rules.access import Refusal
 from storage import audit
-from storage.models import Dialog, Invitation, Meeting, Referral
+from storage.models import Dialog, Document, Invitation, Meeting, OutboxMessage, Referral
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)
     fresh_routers,
     in_danish,
@@ -49,9 +48,8 @@ def text_of(pdf: bytes) -> str:
 
 
 async def next_document(emu: BotAPIEmulator, who: Person, before: int) -> ReceivedDocument:
-    """The document `who` gets after having `before` documents (rendered in the background)."""
+    """The document `who` gets after having `before` documents (sent through the outbox)."""
     await emu.wait_until(lambda: len(who.phone.documents) > before, 20)
-    await wait_for_documents()
     return who.phone.documents[-1]
 
 
@@ -148,7 +146,7 @@ async def test_hent_pdf_is_checked_on_the_server(fam, cast, samspil, emu):
     for data in (f"ovpdf:{fam.dialog_id}:9:", f"ovpdf:{fam.dialog_id}:1:nope"):
         answer = await forge(cast, fam.dad, data)
         assert answer.show_alert and answer.text == in_danish(samspil, texts.stale_button)
-    await wait_for_documents()
+    await cast.settle()
     assert len(sofie.phone.documents) == before and fam.dad.phone.documents == []
 
 
@@ -175,38 +173,43 @@ async def _meeting_with_plan(fam, cast, clock) -> int:  # type: ignore[no-untype
     await cast.add_goal(coord, "Familieforhold", "Mere ro om aftenen")
     await cast.add_task(coord, "Fast sengetid kl. 20", "Lars (Far)", "4/12", "18/12")
     await cast.close_meeting(coord)
-    await wait_for_sending()  # closing the meeting sends everyone the referat
+    await cast.settle()  # closing the meeting sends everyone the referat, through the outbox
     async with fam.app.sessionmaker() as s:
         return await s.scalar(select(Meeting.id).where(Meeting.dialog_id == fam.dialog_id))
 
 
-async def test_send_referat_reaches_every_participant_in_their_language_after_commit(fam, cast, samspil, emu,
-                                                                                      clock):
+async def test_the_referat_reaches_every_participant_in_their_language_once(fam, cast, samspil, emu, clock):
     await cast.say(fam.teacher, "/sprog")
     await cast.tap_text(fam.teacher, "English")
     fam.teacher.locale = "en"
-    meeting_id = await _meeting_with_plan(fam, cast, clock)
+    meeting_id = await _meeting_with_plan(fam, cast, clock)  # closing it queued the referat
     people = [fam.coord, fam.mom, fam.dad, fam.teacher]
-    before = {p.name: len(p.phone.documents) for p in people}
+    for p in people:
+        doc = await next_document(emu, p, 0)
+        assert doc.protect_content and doc.mime_type == "application/pdf"
+    counts = {p.name: len(p.phone.documents) for p in people}
+    assert set(counts.values()) == {1}
 
-    # A transaction that rolls back sends nothing.
     async with samspil.sessionmaker() as s:
+        # Decided once: queuing it again for the same meeting sends nothing more.
         async with s.begin():
             meeting = await s.get(Meeting, meeting_id)
-            assert await send_referat(samspil.bot, s, meeting, config=samspil.dialog_config,
-                                      settings=samspil.settings, now=clock.now()) == 4
+            assert await queue_referat(s, samspil.notices, meeting, config=samspil.dialog_config,
+                                       settings=samspil.settings, now=clock.now()) == 0
+        # A transaction that rolls back sends nothing.
+        async with s.begin():
+            meeting = await s.get(Meeting, meeting_id)
+            for row in await s.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("referat:"))):
+                await s.delete(row)
+            await s.flush()
+            assert await queue_referat(s, samspil.notices, meeting, config=samspil.dialog_config,
+                                       settings=samspil.settings, now=clock.now()) == 4
             await s.rollback()
+    await cast.settle()
     await asyncio.sleep(0.05)
-    await wait_for_sending()
-    assert {p.name: len(p.phone.documents) for p in people} == before
-
-    async with samspil.sessionmaker() as s, s.begin():
-        meeting = await s.get(Meeting, meeting_id)
-        await send_referat(samspil.bot, s, meeting, config=samspil.dialog_config, settings=samspil.settings,
-                           now=clock.now())
-    for p in people:
-        doc = await next_document(emu, p, before[p.name])
-        assert doc.protect_content and doc.mime_type == "application/pdf"
+    assert {p.name: len(p.phone.documents) for p in people} == counts
+    async with samspil.sessionmaker() as s:  # every recipient has it: nothing of it is kept
+        assert list(await s.scalars(select(Document))) == []
     mine = fam.mom.phone.documents[-1]
     assert mine.file_name == "referat-emma-runde-1.pdf"
     text = text_of(mine.data)
@@ -239,7 +242,7 @@ async def test_referat_command_for_the_coordinator_only(fam, cast, samspil, emu,
     assert note.text == "Referatet af mødet 3. december 2026 (runde 1) er på vej."
     text = text_of((await next_document(emu, coord, before)).data)
     assert "Referat af dialogmøde" in text and "foreløbigt" not in text
-    await wait_for_documents()
+    await cast.settle()
     # Mette has the referat sent when the meeting closed; /referat went to the coordinator alone.
     assert [d.file_name for d in fam.mom.phone.documents] == ["referat-emma-runde-1.pdf"]
 
@@ -318,7 +321,7 @@ async def test_one_refusal_stops_the_referral(fam, cast, samspil, emu):
     [r] = await referrals(fam)
     assert r.status == "refused" and r.pdf is None
     assert {a.approves for a in r.answers} == {False, None}
-    await wait_for_documents()
+    await cast.settle()
     assert coord.phone.documents == []
 
 
@@ -351,7 +354,7 @@ async def test_only_the_coordinator_asks_and_forged_buttons_are_refused(fam, cas
     assert answer.show_alert and answer.text == in_danish(samspil, texts.refusal, Refusal.NOT_PARTICIPANT)
     [r] = await referrals(fam)
     assert r.status == "pending" and {a.approves for a in r.answers} == {None}
-    await wait_for_documents()
+    await cast.settle()
     assert sofie.phone.documents == [] and teacher.phone.documents == [] and kim.phone.documents == []
 
 

@@ -59,12 +59,6 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"retention_days": RETENTION})
 
 
-def all_models() -> None:
-    from handlers import all_routers
-
-    all_routers()  # imports every module that defines tables
-
-
 # ---- the shape: cascades everywhere, no foreign key from the audit log ------------------------------
 
 
@@ -89,7 +83,7 @@ def assert_deletable(fks: dict[str, list[tuple[str, str | None]]]) -> None:
 
 
 def test_every_reference_to_a_dialogs_rows_cascades_in_the_models() -> None:
-    all_models()
+    # storage/models.py defines every table.
     assert_deletable({t.name: [(fk.column.table.name, fk.ondelete) for fk in t.foreign_keys]
                       for t in Base.metadata.sorted_tables})
 

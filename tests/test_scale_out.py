@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator, ChatMessage, Phone
+from emulator import BotAPIEmulator, ChatMessage, Phone
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import Consent, FsmRecord, InputEntry, MeetingResponse, OutboxMessage, Score

@@ -15,8 +15,8 @@ import bot.middlewares
 from bot.app import App, build_app
 from bot.clock import FakeClock
 from bot.config import Settings
-from bot.emulator import BotAPIEmulator
 from bot.webhook import bound_port, start_webhook
+from emulator import BotAPIEmulator
 from storage.models import ProcessedUpdate
 
 SECRET = "s3cret-token_for-tests"

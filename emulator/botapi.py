@@ -3334,7 +3334,7 @@ def _scope_key(scope: Any) -> str:
 async def serve_forever(
     host: str = "127.0.0.1", port: int = 8081, token: str = DEFAULT_TOKEN
 ) -> None:
-    """Run an emulator until cancelled (``python -m bot.emulator``)."""
+    """Run an emulator until cancelled (``python -m emulator``)."""
     emulator = BotAPIEmulator(token)
     await emulator.start(host, port)
     logger.info("Bot API emulator for bot %s listening on %s", emulator.bot_id, emulator.base_url)
@@ -3346,7 +3346,7 @@ async def serve_forever(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.emulator", description="Local Telegram Bot API emulator for Samspil."
+        prog="python -m emulator", description="Local Telegram Bot API emulator for Samspil."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)

@@ -1,0 +1,5 @@
+"""`python -m emulator`: the emulator on its own (also `samspil emulator`)."""
+
+from emulator.botapi import main
+
+main()
