@@ -27,7 +27,7 @@ from handlers import texts
 from handlers.choose import Id, dialog_buttons, seat_for_tap
 from rules.access import ACTIVE, Action, decide
 from rules.cpr import contains_cpr
-from rules.dialog_config import DialogConfig
+from rules.dialog_config import Area, DialogConfig
 from rules.roles import COORDINATOR
 from storage import inputs
 from storage import queries as q
@@ -144,19 +144,31 @@ async def dialog_picked(query: CallbackQuery, callback_data: LooseCb, session: A
     await _edit(query, _("Which area is it about?"), rows)
 
 
+async def _seat_and_area(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
+                         person: Person | None, state: FSMContext, config: DialogConfig
+                         ) -> tuple[str, Participant, Area] | None:
+    """The kept text, the tapper's seat (checked) and the area the button names; or None
+    after the refusal or stale-button answer."""
+    text = await _kept(query, state)
+    if text is None:
+        return None
+    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
+    if p is None:
+        return None
+    try:
+        return text, p, config.area(callback_data.area)
+    except KeyError:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return None
+
+
 @router.callback_query(LooseCb.filter(F.action == "area"))
 async def area_picked(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
                       person: Person | None, state: FSMContext, dialog_config: DialogConfig) -> None:
-    if await _kept(query, state) is None:
+    found = await _seat_and_area(query, callback_data, session, person, state, dialog_config)
+    if found is None:
         return
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if p is None:
-        return
-    try:
-        area = dialog_config.area(callback_data.area)
-    except KeyError:
-        await query.answer(texts.stale_button(), show_alert=True)
-        return
+    _text, p, area = found
     await query.answer()
     rows = [[InlineKeyboardButton(text=texts.box_title(box), callback_data=LooseCb(
         action="box", dialog_id=p.dialog_id, area=area.key, box=box).pack())] for box in BOXES]
@@ -166,17 +178,10 @@ async def area_picked(query: CallbackQuery, callback_data: LooseCb, session: Asy
 @router.callback_query(LooseCb.filter(F.action == "box"))
 async def box_picked(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
                      person: Person | None, state: FSMContext, dialog_config: DialogConfig, clock: Clock) -> None:
-    text = await _kept(query, state)
-    if text is None:
+    found = await _seat_and_area(query, callback_data, session, person, state, dialog_config)
+    if found is None:
         return
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if p is None:
-        return
-    try:
-        area = dialog_config.area(callback_data.area)
-    except KeyError:
-        await query.answer(texts.stale_button(), show_alert=True)
-        return
+    text, p, area = found
     if callback_data.box not in BOXES:
         await query.answer(texts.stale_button(), show_alert=True)
         return
