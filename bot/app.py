@@ -27,6 +27,7 @@ from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
 from bot.telegram import AnswerGuard, HarmlessFailures
 from handlers.routers import all_jobs, all_routers
+from handlers.seats import SeatMiddleware
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -130,6 +131,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     # Order: the session middleware loads the sender's Person, which i18n reads.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)
+    # Every button's seat check, declared on its handler (handlers/seats.py).
+    dp.callback_query.middleware(SeatMiddleware())
     dp.include_routers(*all_routers())  # a fresh tree: this dispatcher's own routers
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,

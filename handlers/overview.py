@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.i18n import fmt_short
 from handlers import texts
-from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.reports import overview_pdf_button
+from handlers.seats import needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig
 from rules.text import split_message
@@ -64,24 +65,20 @@ async def overview_command(message: Message, session: AsyncSession, person: Pers
         await message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "oversigt"))
-async def overview_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
-                          person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if participant is None:
-        return
+@router.callback_query(PickDialogCb.filter(F.flow == "oversigt"), flags=needs(Action.READ_SHARED))
+async def overview_picked(query: CallbackQuery, seat: Participant, session: AsyncSession,
+                          dialog_config: DialogConfig, clock: Clock) -> None:
+    participant = seat
     await query.answer()
     text, keyboard = await render_page(session, participant, dialog_config, participant.dialog.round_no, "", 0)
     await _audit(session, participant, audit.OVERVIEW_SHOWN, participant.dialog.round_no, clock)
     await query.message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
-@router.callback_query(OverviewCb.filter())
-async def overview_button(query: CallbackQuery, callback_data: OverviewCb, session: AsyncSession,
-                          person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if participant is None:
-        return
+@router.callback_query(OverviewCb.filter(), flags=needs(Action.READ_SHARED))
+async def overview_button(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
+                          session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
+    participant = seat
     dialog = participant.dialog
     round_no = callback_data.round_no
     if not 1 <= round_no <= dialog.round_no:

@@ -9,24 +9,9 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
+from bot.labels import age_group_label, box_title, role_label  # noqa: F401 (used by the flows)
 from rules.access import Refusal
-from rules.roles import COORDINATOR, NETWORK, PARENT, PARENT_CUSTODY, PROFESSIONAL, YOUNG
 from storage.models import Dialog, Participant
-
-
-def role_label(role: str) -> str:
-    return {
-        COORDINATOR: _("Coordinator"),
-        PARENT_CUSTODY: _("Parent with custody"),
-        PARENT: _("Parent without custody"),
-        YOUNG: _("The young person"),
-        PROFESSIONAL: _("Professional"),
-        NETWORK: _("Network"),
-    }[role]
-
-
-def age_group_label(age_group: str) -> str:
-    return {"barn": _("child (0-14 years)"), "ung": _("young person (15-30 years)")}[age_group]
 
 
 def who(p: Participant) -> str:
@@ -81,6 +66,3 @@ def empty_answer() -> str:
     return _("The answer is empty. Please write a few words.")
 
 
-def box_title(box: str) -> str:
-    """The handbook's three boxes."""
-    return {"worries": _("Worries"), "works": _("What works"), "next_steps": _("What should happen?")}[box]

@@ -26,3 +26,19 @@ def test_the_emulator_imports_nothing_from_the_product() -> None:
     assert files
     for path in files:
         assert not imported_packages(path) & PRODUCT, path.name
+
+
+def test_use_cases_import_neither_aiogram_nor_handlers() -> None:
+    """services/: plain use cases (README, "How the code is laid out")."""
+    files = sorted((ROOT / "services").glob("*.py"))
+    assert files
+    for path in files:
+        assert not imported_packages(path) & {"aiogram", "handlers"}, path.name
+
+
+def test_nothing_below_the_handlers_imports_them() -> None:
+    for package in ("rules", "storage", "services", "reports"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            assert "handlers" not in imported_packages(path), path.relative_to(ROOT)

@@ -1,0 +1,79 @@
+"""Who is tapping, and may they: the seat check of every button, declared on the handler.
+
+A callback handler says what the tap needs with a flag, and this middleware resolves the
+tapper's seat in the dialog the button names (looked up on the server: button data only
+names things) before the handler runs:
+
+    @router.callback_query(OverviewCb.filter(), flags=needs(Action.READ_SHARED))
+    async def overview_button(query, callback_data, seat: Participant, ...): ...
+
+The dialog is found from the callback data: its `dialog_id`, or the dialog of the object
+it names (a participant, a meeting, a task, a referral, an input entry). When the rules
+refuse (rules.access.decide), the person is told why as an alert on the button and the
+handler never runs; otherwise the seat is injected as `seat`.
+
+Handlers about no dialog (choosing the language, `/ny`, erasing one's own data) say so
+with `flags=NO_DIALOG`; tests/test_seats.py fails for a callback handler with neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
+from aiogram.types import CallbackQuery, TelegramObject
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.choose import seat_for_tap
+from handlers.texts import stale_button
+from rules.access import Action
+from storage.models import Goal, InputEntry, Meeting, Participant, Referral, Task
+
+SEAT = "seat"
+NO_DIALOG: dict[str, Any] = {SEAT: "no dialog"}
+
+
+def needs(action: Action) -> dict[str, Any]:
+    """The flags of a callback handler whose tap needs `action` in the dialog the button names."""
+    return {SEAT: action}
+
+
+async def _dialog_of(session: AsyncSession, callback_data: Any) -> int | None:
+    """The dialog a button names, directly or through the object it names; None: it names none."""
+    if getattr(callback_data, "dialog_id", 0):
+        return callback_data.dialog_id
+    lookups = (
+        ("participant_id", select(Participant.dialog_id).where(Participant.id == getattr(callback_data, "participant_id", 0))),
+        ("meeting_id", select(Meeting.dialog_id).where(Meeting.id == getattr(callback_data, "meeting_id", 0))),
+        ("task_id", select(Goal.dialog_id).join(Task, Task.goal_id == Goal.id)
+         .where(Task.id == getattr(callback_data, "task_id", 0))),
+        ("referral_id", select(Referral.dialog_id).where(Referral.id == getattr(callback_data, "referral_id", 0))),
+        ("entry_id", select(InputEntry.dialog_id).where(InputEntry.id == getattr(callback_data, "entry_id", 0))),
+    )
+    for field, query in lookups:
+        if getattr(callback_data, field, 0):
+            return await session.scalar(query)
+    return None
+
+
+class SeatMiddleware(BaseMiddleware):
+    """Inner middleware of `callback_query`: resolves and checks the seat a handler's flag asks for."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        action = get_flag(data, SEAT)
+        if not isinstance(action, Action) or not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        session: AsyncSession = data["session"]
+        dialog_id = await _dialog_of(session, data.get("callback_data"))
+        if dialog_id is None:
+            await event.answer(stale_button(), show_alert=True)
+            return None
+        seat = await seat_for_tap(event, session, data.get("person"), dialog_id, action)
+        if seat is None:
+            return None
+        data["seat"] = seat
+        return await handler(event, data)
