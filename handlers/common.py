@@ -27,6 +27,7 @@ from bot.clock import Clock
 from bot.i18n import locale_for
 from bot.menus import COORDINATOR_COMMANDS, PARTICIPANT_COMMANDS, set_commands_for
 from handlers import texts
+from handlers.seats import NO_DIALOG
 from rules.roles import STAFF_COORDINATOR
 from storage import queries as q
 from storage.models import Person
@@ -73,7 +74,7 @@ async def language(message: Message) -> None:
         for code, name in LANGUAGE_NAMES.items()]]))
 
 
-@router.callback_query(LanguageCb.filter())
+@router.callback_query(LanguageCb.filter(), flags=NO_DIALOG)
 async def language_chosen(
     query: CallbackQuery, callback_data: LanguageCb, session: AsyncSession, person: Person | None,
     clock: Clock, i18n: I18n, bot: Bot,
@@ -144,6 +145,6 @@ async def unexpected_error(event: ErrorEvent, i18n: I18n) -> object:
     return None
 
 
-@fallback.callback_query()
+@fallback.callback_query(flags=NO_DIALOG)  # any button nothing else took: stale
 async def stale_callback(query: CallbackQuery) -> None:
     await query.answer(texts.stale_button(), show_alert=True)

@@ -22,8 +22,9 @@ from bot.i18n import fmt_date
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.answers import NOT_COMMAND
-from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for
 from handlers.overview import OverviewCb
+from handlers.seats import needs
 from rules.access import ACTIVE, Action
 from rules.cpr import contains_cpr
 from rules.dialog_config import DialogConfig
@@ -81,12 +82,10 @@ async def input_command(message: Message, session: AsyncSession, person: Person 
         await _send_home(message, session, participant, dialog_config)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "input"))
-async def input_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "input"), flags=needs(Action.WRITE_INPUT))
+async def input_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                        person: Person | None, state: FSMContext, dialog_config: DialogConfig) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     await state.clear()
     await _send_home(query.message, session, participant, dialog_config)
@@ -130,13 +129,11 @@ def _order(config: DialogConfig):  # type: ignore[no-untyped-def]
 # ---- buttons ---------------------------------------------------------------------------------
 
 
-@router.callback_query(InputCb.filter())
-async def input_button(query: CallbackQuery, callback_data: InputCb, session: AsyncSession,
+@router.callback_query(InputCb.filter(), flags=needs(Action.WRITE_INPUT))
+async def input_button(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
                        person: Person | None, state: FSMContext, clock: Clock,
                        dialog_config: DialogConfig, notices: Notices) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if participant is None:
-        return
+    participant = seat
     action, msg = callback_data.action, query.message
     round_no = participant.dialog.round_no
 

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import Id, dialog_buttons, seat_for_tap
+from handlers.choose import Id, dialog_buttons
+from handlers.seats import NO_DIALOG, needs
 from rules.access import ACTIVE, Action, decide
 from rules.cpr import contains_cpr
 from rules.dialog_config import Area, DialogConfig
@@ -102,7 +103,7 @@ async def _edit(query: CallbackQuery, text: str, rows: list[list[InlineKeyboardB
     await query.message.edit_text(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
-@router.callback_query(LooseCb.filter(F.action.in_({"input", "coord"})))
+@router.callback_query(LooseCb.filter(F.action.in_({"input", "coord"})), flags=NO_DIALOG)  # offers the seats
 async def choose_dialog(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
                         person: Person | None, state: FSMContext, dialog_config: DialogConfig,
                         notices: Notices, clock: Clock) -> None:
@@ -116,7 +117,7 @@ async def choose_dialog(query: CallbackQuery, callback_data: LooseCb, session: A
         return
     if len(seats) == 1:
         picked = LooseCb(action="dialog", dialog_id=seats[0].dialog_id, area=callback_data.action)
-        await dialog_picked(query, picked, session, person, state, dialog_config, notices, clock)
+        await dialog_picked(query, picked, seats[0], session, state, dialog_config, notices)
         return
     await query.answer()
     rows = [[InlineKeyboardButton(text=label, callback_data=LooseCb(
@@ -125,16 +126,13 @@ async def choose_dialog(query: CallbackQuery, callback_data: LooseCb, session: A
     await _edit(query, _("Which dialog is it about?"), rows)
 
 
-@router.callback_query(LooseCb.filter(F.action == "dialog"))
-async def dialog_picked(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
-                        person: Person | None, state: FSMContext, dialog_config: DialogConfig,
-                        notices: Notices, clock: Clock) -> None:
+@router.callback_query(LooseCb.filter(F.action == "dialog"), flags=needs(Action.WRITE_INPUT))
+async def dialog_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, session: AsyncSession,
+                        state: FSMContext, dialog_config: DialogConfig, notices: Notices) -> None:
     text = await _kept(query, state)
     if text is None:
         return
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if p is None:
-        return
+    p = seat
     if callback_data.area == "coord":
         await _send_to_coordinator(query, session, p, state, notices, text)
         return
@@ -144,44 +142,39 @@ async def dialog_picked(query: CallbackQuery, callback_data: LooseCb, session: A
     await _edit(query, _("Which area is it about?"), rows)
 
 
-async def _seat_and_area(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
-                         person: Person | None, state: FSMContext, config: DialogConfig
-                         ) -> tuple[str, Participant, Area] | None:
-    """The kept text, the tapper's seat (checked) and the area the button names; or None
-    after the refusal or stale-button answer."""
+async def _kept_and_area(query: CallbackQuery, callback_data: LooseCb, state: FSMContext, config: DialogConfig
+                         ) -> tuple[str, Area] | None:
+    """The kept text and the area the button names; or None after the stale-button answer."""
     text = await _kept(query, state)
     if text is None:
         return None
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.WRITE_INPUT)
-    if p is None:
-        return None
     try:
-        return text, p, config.area(callback_data.area)
+        return text, config.area(callback_data.area)
     except KeyError:
         await query.answer(texts.stale_button(), show_alert=True)
         return None
 
 
-@router.callback_query(LooseCb.filter(F.action == "area"))
-async def area_picked(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
-                      person: Person | None, state: FSMContext, dialog_config: DialogConfig) -> None:
-    found = await _seat_and_area(query, callback_data, session, person, state, dialog_config)
+@router.callback_query(LooseCb.filter(F.action == "area"), flags=needs(Action.WRITE_INPUT))
+async def area_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, state: FSMContext,
+                      dialog_config: DialogConfig) -> None:
+    found = await _kept_and_area(query, callback_data, state, dialog_config)
     if found is None:
         return
-    _text, p, area = found
+    p, (_text, area) = seat, found
     await query.answer()
     rows = [[InlineKeyboardButton(text=texts.box_title(box), callback_data=LooseCb(
         action="box", dialog_id=p.dialog_id, area=area.key, box=box).pack())] for box in BOXES]
     await _edit(query, _("{area}: which box does it belong in?").format(area=html.quote(area.label(_locale()))), rows)
 
 
-@router.callback_query(LooseCb.filter(F.action == "box"))
-async def box_picked(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
-                     person: Person | None, state: FSMContext, dialog_config: DialogConfig, clock: Clock) -> None:
-    found = await _seat_and_area(query, callback_data, session, person, state, dialog_config)
+@router.callback_query(LooseCb.filter(F.action == "box"), flags=needs(Action.WRITE_INPUT))
+async def box_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, session: AsyncSession,
+                     state: FSMContext, dialog_config: DialogConfig, clock: Clock) -> None:
+    found = await _kept_and_area(query, callback_data, state, dialog_config)
     if found is None:
         return
-    text, p, area = found
+    p, (text, area) = seat, found
     if callback_data.box not in BOXES:
         await query.answer(texts.stale_button(), show_alert=True)
         return
@@ -219,7 +212,7 @@ async def _send_to_coordinator(query: CallbackQuery, session: AsyncSession, p: P
         name=html.quote(coordinator.name or "") if coordinator else ""))
 
 
-@router.callback_query(LooseCb.filter(F.action == "drop"))
+@router.callback_query(LooseCb.filter(F.action == "drop"), flags=NO_DIALOG)
 async def drop(query: CallbackQuery, state: FSMContext) -> None:
     if await _kept(query, state) is None:
         return

@@ -58,8 +58,8 @@ from handlers.choose import (
     is_id,
     pick_dialog,
     seat_for,
-    seat_for_tap,
 )
+from handlers.seats import needs
 from reports import gather
 from reports import referrals as rf
 from reports.common import localized, render
@@ -190,13 +190,11 @@ def overview_pdf_button(dialog_id: int, round_no: int, area: str = "") -> Inline
         dialog_id=dialog_id, round_no=round_no, area=area).pack())
 
 
-@router.callback_query(OverviewPdfCb.filter())
-async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, session: AsyncSession,
+@router.callback_query(OverviewPdfCb.filter(), flags=needs(Action.READ_SHARED))
+async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, seat: Participant, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
                        notices: Notices) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if participant is None:
-        return
+    participant = seat
     dialog = participant.dialog
     round_no, area = callback_data.round_no, callback_data.area
     if not 1 <= round_no <= dialog.round_no or (area and area not in {a.key for a in dialog_config.areas}):
@@ -223,13 +221,11 @@ async def referat_command(message: Message, session: AsyncSession, person: Perso
         await _referat(message, session, participant, dialog_config, settings, clock, notices)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "referat"))
-async def referat_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "referat"), flags=needs(Action.MANAGE))
+async def referat_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                          person: Person | None, dialog_config: DialogConfig, settings: Settings, clock: Clock,
                          notices: Notices) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     await _referat(query.message, session, participant, dialog_config, settings, clock, notices)
 
@@ -268,12 +264,10 @@ async def referral_command(message: Message, session: AsyncSession, person: Pers
         await _referral_start(message, session, participant.dialog)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "indstilling"))
-async def referral_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "indstilling"), flags=needs(Action.MANAGE))
+async def referral_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                           person: Person | None) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     await _referral_start(query.message, session, participant.dialog)
 
@@ -321,13 +315,11 @@ async def _referral_start(message: Message, session: AsyncSession, dialog: Dialo
                          protect_content=True)
 
 
-@router.callback_query(RefCb.filter())
-async def referral_button(query: CallbackQuery, callback_data: RefCb, session: AsyncSession,
+@router.callback_query(RefCb.filter(), flags=needs(Action.MANAGE))
+async def referral_button(query: CallbackQuery, callback_data: RefCb, seat: Participant, session: AsyncSession,
                           person: Person | None, clock: Clock, notices: Notices, settings: Settings,
                           bot: Bot) -> None:
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.MANAGE)
-    if p is None:
-        return
+    p = seat
     dialog = p.dialog
     action, value = callback_data.action, callback_data.value
     msg = query.message
@@ -414,8 +406,8 @@ async def _answering_seat(query: CallbackQuery, session: AsyncSession, person: P
     return p
 
 
-@router.callback_query(RefAnswerCb.filter())
-async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, session: AsyncSession,
+@router.callback_query(RefAnswerCb.filter(), flags=needs(Action.CONSENT))
+async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, seat: Participant, session: AsyncSession,
                           person: Person | None, clock: Clock, notices: Notices, settings: Settings,
                           dialog_config: DialogConfig, bot: Bot) -> None:
     referral = await session.get(Referral, callback_data.referral_id)
@@ -586,12 +578,10 @@ async def letter_command(message: Message, session: AsyncSession, person: Person
         await _letter_start(message, participant.dialog)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "brev"))
-async def letter_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "brev"), flags=needs(Action.INVITE))
+async def letter_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                         person: Person | None) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.INVITE)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     await _letter_start(query.message, participant.dialog)
 
@@ -617,12 +607,10 @@ async def _letter_start(message: Message, dialog: Dialog) -> None:
             for p in waiting]), protect_content=True)
 
 
-@router.callback_query(LetterCb.filter())
-async def letter_button(query: CallbackQuery, callback_data: LetterCb, session: AsyncSession,
+@router.callback_query(LetterCb.filter(), flags=needs(Action.INVITE))
+async def letter_button(query: CallbackQuery, callback_data: LetterCb, seat: Participant, session: AsyncSession,
                         person: Person | None, clock: Clock, settings: Settings, bot: Bot) -> None:
-    p = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.INVITE)
-    if p is None:
-        return
+    p = seat
     dialog = p.dialog
     msg = query.message
     if callback_data.action == "cancel":

@@ -14,7 +14,8 @@ from bot.clock import Clock
 from bot.i18n import fmt_datetime
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import Id, PickDialogCb, pick_dialog, seat_for_tap
+from handlers.choose import Id, PickDialogCb, pick_dialog
+from handlers.seats import needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
 from storage import audit, inputs
@@ -51,12 +52,10 @@ async def scale_command(message: Message, session: AsyncSession, person: Person 
         await message.answer(text, reply_markup=keyboard)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "skala"))
-async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "skala"), flags=needs(Action.SCALE))
+async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.SCALE)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     text, keyboard = _ruler_card(participant, dialog_config)
     await query.message.answer(text, reply_markup=keyboard)
@@ -81,12 +80,10 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
     return text, InlineKeyboardMarkup(inline_keyboard=[[b(v) for v in range(1, 6)], [b(v) for v in range(6, 11)]])
 
 
-@router.callback_query(ScaleCb.filter())
-async def scale_button(query: CallbackQuery, callback_data: ScaleCb, session: AsyncSession,
+@router.callback_query(ScaleCb.filter(), flags=needs(Action.SCALE))
+async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Participant, session: AsyncSession,
                        person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.SCALE)
-    if participant is None:
-        return
+    participant = seat
     dialog = participant.dialog
     if callback_data.round_no != dialog.round_no:
         await query.answer(_("That round has ended. Type /skala to place the situation for the new round."),
@@ -168,12 +165,10 @@ async def assessment_command(message: Message, session: AsyncSession, person: Pe
         await message.answer(text, protect_content=True)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "vurdering"))
-async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, session: AsyncSession,
+@router.callback_query(PickDialogCb.filter(F.flow == "vurdering"), flags=needs(Action.READ_SHARED))
+async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                             person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant = await seat_for_tap(query, session, person, callback_data.dialog_id, Action.READ_SHARED)
-    if participant is None:
-        return
+    participant = seat
     await query.answer()
     text = await render_assessment(session, participant, dialog_config)
     await _audit_assessment(session, participant, clock)
