@@ -31,7 +31,7 @@ from handlers.seats import SeatMiddleware
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.fsm import SQLStorage, key_builder, sealed_dumps, sealed_loads
+from storage.fsm import AfterCommitStorage, SQLStorage, key_builder, sealed_dumps, sealed_loads
 
 log = logging.getLogger("samspil")
 
@@ -96,10 +96,11 @@ def make_fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        storage = RedisStorage.from_url(
+        redis = RedisStorage.from_url(
             settings.redis_url, key_builder=key_builder(settings.redis_prefix),
             json_dumps=sealed_dumps, json_loads=sealed_loads)
-        return storage, storage.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
+        # Written after the update's commit, not during it (storage/fsm.py AfterCommitStorage).
+        return AfterCommitStorage(redis), redis.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.notices import Notices
-from storage.fsm import current_session
+from storage.fsm import current_session, flush_after_commit
 from storage.queries import first_delivery, person_by_telegram_id
 
 log = logging.getLogger("samspil.updates")
@@ -41,7 +41,9 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.sessionmaker() as session:
             async with session.begin():
                 result = await self._handle(session, handler, event, data)
-            # Committed: notices written by this update can go out now.
+            # Committed: a conversation step kept in Redis follows (storage/fsm.py) ...
+            await flush_after_commit(session, data.get("fsm_storage"))
+            # ... and notices written by this update can go out now.
             if session.info.pop("outbox_due_now", False):
                 self.notices.wake()
             return result

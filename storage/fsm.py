@@ -99,6 +99,74 @@ class SQLStorage(BaseStorage):
         pass
 
 
+class AfterCommitStorage(BaseStorage):
+    """Another storage (Redis) written only once the update's transaction has committed.
+
+    Redis is not part of the database transaction. Written at once, a crash or a failed
+    commit in the middle of an update would leave the conversation a step ahead of the
+    database: the update comes again and is read in the new step (a "Next" tap refused as
+    stale, say). So while an update is handled (`current_session` is set) the new state
+    and data wait in the session, are read back from there, and go to Redis right after
+    the commit (`flush_after_commit`, called by the session middleware); a rolled-back
+    update writes nothing. Outside an update every call goes straight through.
+    """
+
+    def __init__(self, inner: BaseStorage) -> None:
+        self.inner = inner
+        self.redis = getattr(inner, "redis", None)  # the health check pings it (bot/webhook.py)
+
+    @staticmethod
+    def _pending() -> dict[StorageKey, dict[str, Any]] | None:
+        session = current_session.get()
+        if session is None:
+            return None
+        return session.info.setdefault(PENDING, {})
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        pending = self._pending()
+        value = state.state if isinstance(state, State) else state
+        if pending is None:
+            await self.inner.set_state(key, value)
+        else:
+            pending.setdefault(key, {})["state"] = value
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        waiting = (self._pending() or {}).get(key, {})
+        return waiting["state"] if "state" in waiting else await self.inner.get_state(key)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        pending = self._pending()
+        if pending is None:
+            await self.inner.set_data(key, data)
+        else:
+            pending.setdefault(key, {})["data"] = dict(data)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        waiting = (self._pending() or {}).get(key, {})
+        return dict(waiting["data"]) if "data" in waiting else await self.inner.get_data(key)
+
+    async def flush(self, pending: dict[StorageKey, dict[str, Any]]) -> None:
+        for key, values in pending.items():
+            if "state" in values:
+                await self.inner.set_state(key, values["state"])
+            if "data" in values:
+                await self.inner.set_data(key, values["data"])
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+PENDING = "fsm_after_commit"
+
+
+async def flush_after_commit(session: AsyncSession, storage: BaseStorage | None) -> None:
+    """Write what an update left for after its commit (AfterCommitStorage); nothing else to do
+    for the SQL storage, which wrote through the session."""
+    pending = session.info.pop(PENDING, None)
+    if pending and isinstance(storage, AfterCommitStorage):
+        await storage.flush(pending)
+
+
 async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
     """Delete a person's conversation state kept in Redis (RedisStorage with `key_builder`:
     ``prefix:bot:chat:user:destiny:part`` in their private chat), for any bot id.

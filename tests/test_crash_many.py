@@ -268,5 +268,7 @@ async def test_fifty_kills_lose_nothing_and_repeat_nothing(
     assert sorted((a.agrees, a.plan_version) for a in answers) == [(True, dialog_row.plan_version)] * 2
     assert dialog_row.plan_accepted_version == dialog_row.plan_version
     assert len(assigned) == 1  # one notice row (its "sent" mark may still be on its way)
-    told = [m for m in phones[OWNER].bot_messages if "er godkendt" in m.text]
-    assert len(told) == 1 and TASK in told[0].text
+    # The task's text reaches its owner once (the notice that the plan is agreed may come
+    # merged with it or on its own, as the kills fall).
+    told = [m for m in phones[OWNER].bot_messages if TASK in m.text]
+    assert len(told) == 1 and "er godkendt" in told[0].text

@@ -1,0 +1,65 @@
+"""With Redis, a conversation step is written after the update's commit, never before it
+(storage/fsm.py AfterCommitStorage): a crash or a failed commit leaves Redis and the
+database at the same step."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from storage.fsm import AfterCommitStorage, current_session, flush_after_commit, key_builder
+
+REDIS_URL = os.environ.get("SAMSPIL_TEST_REDIS_URL")
+KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
+
+
+@pytest.fixture
+async def storage():  # type: ignore[no-untyped-def]
+    if not REDIS_URL:
+        pytest.skip("Redis variant: set SAMSPIL_TEST_REDIS_URL to run it")
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    redis = RedisStorage.from_url(REDIS_URL, key_builder=key_builder(f"t{uuid.uuid4().hex[:8]}"))
+    yield AfterCommitStorage(redis)
+    await redis.set_state(KEY, None)
+    await redis.set_data(KEY, {})
+    await redis.close()
+
+
+@pytest.fixture
+async def session(tmp_path):  # type: ignore[no-untyped-def]
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    async with async_sessionmaker(engine)() as s:
+        yield s
+    await engine.dispose()
+
+
+async def test_a_step_waits_for_the_commit_and_is_read_back_meanwhile(storage, session) -> None:
+    token = current_session.set(session)
+    try:
+        await storage.set_state(KEY, "Input:box")
+        await storage.update_data(KEY, {"box": "works"})
+        assert await storage.get_state(KEY) == "Input:box"  # the update sees its own step
+        assert await storage.get_data(KEY) == {"box": "works"}
+        assert await storage.inner.get_state(KEY) is None  # Redis does not, yet
+    finally:
+        current_session.reset(token)
+    await flush_after_commit(session, storage)  # committed
+    assert await storage.inner.get_state(KEY) == "Input:box"
+    assert await storage.inner.get_data(KEY) == {"box": "works"}
+
+
+async def test_an_update_that_never_commits_writes_nothing(storage, session) -> None:
+    await storage.set_state(KEY, "Input:area")  # outside an update: straight through
+    token = current_session.set(session)
+    try:
+        await storage.set_state(KEY, None)
+        assert await storage.get_state(KEY) is None
+    finally:
+        current_session.reset(token)
+    # Rolled back (or the process died): nothing is flushed.
+    assert await storage.inner.get_state(KEY) == "Input:area"
