@@ -14,9 +14,9 @@ from bot.app import check_data_key, make_bot
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.notices import Notices
-from handlers.privacy import erase_and_tell
 from rules.text import clean_text
-from storage import audit, crypto, encrypted, privacy, retention
+from services import privacy
+from storage import audit, crypto, encrypted, retention
 from storage import queries as q
 from storage.db import alembic_config, make_engine, make_sessionmaker, upgrade
 from storage.fsm import forget_in_redis
@@ -223,14 +223,14 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
                 which = f"--person-id: no person with id {person_id}"
             if person is None or (person.telegram_id is None and person.name is None):
                 raise ConfigError(f"{which} (or their data is already erased)")
-            if await privacy.coordinates_open_dialogs(session, person):
-                raise ConfigError(f"person {person.id} coordinates dialogs that are not closed; "
-                                  "close them (or hand them over) first")
             pid, tid = person.id, person.telegram_id
-            result = await erase_and_tell(
+            result = await privacy.erase(
                 session, Notices(settings, clock), person, now=clock.now(), keep=settings.keep_on_erase_set,
                 text_shown="Erased on the person's request by an administrator (samspil admin erase-person).",
                 locale=settings.default_locale, actor_id=None, actor_role="admin")
+            if result is None:
+                raise ConfigError(f"person {person.id} coordinates dialogs that are not closed; "
+                                  "close them (or hand them over) first")
     finally:
         await engine.dispose()
     if settings.redis_url and tid is not None:  # conversation state kept outside the database

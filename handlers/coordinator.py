@@ -1,4 +1,7 @@
-"""The coordinator's flows: `/ny` opens a dialog, `/inviter` adds a participant, `/dialoger`."""
+"""The coordinator's flows: `/ny` opens a dialog, `/inviter` adds a participant, `/dialoger`.
+
+The use cases are in services/membership.py; what is shown in handlers/coordinator_views.py.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,16 @@ from datetime import timedelta
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import fmt_date, fmt_datetime
-from bot.notices import Notices, RenderContext, Rendered, renderer
+from bot.i18n import fmt_date
+from bot.notices import Notices
 from handlers import texts
 from handlers.answers import (
     NAME_LIMIT,
@@ -27,24 +29,39 @@ from handlers.answers import (
     read_answer,
 )
 from handlers.choose import is_id
-from handlers.privacy import ask_approval
-from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, Action, decide
-from rules.consent import PENDING, REFUSED, missing_consents, needs_approval
+from handlers.coordinator_views import (
+    InviteAction,
+    InviteCb,
+    NewDialogAction,
+    NewDialogCb,
+    age_keyboard,
+    ask_child_name,
+    ask_purpose,
+    dialog_block,
+    invite_button,
+    not_coordinator,
+    role_keyboard,
+    summary,
+)
+from handlers.seats import NO_DIALOG, needs
+from rules.access import CLOSED, Action, decide
+from rules.consent import PENDING
 from rules.roles import (
     AGE_GROUPS,
-    COORDINATOR,
     INVITABLE,
     NETWORK,
     PROFESSIONAL,
     STAFF_COORDINATOR,
-    YOUNG,
     asks_relation,
 )
 from rules.text import split_message
+from services import membership
 from storage import queries as q
 from storage.models import Dialog, Participant, Person
 
 router = Router(name="coordinator")
+
+__all__ = ["InviteCb", "NewDialogCb", "router"]
 
 
 class NewDialog(StatesGroup):
@@ -61,23 +78,8 @@ class Invite(StatesGroup):
     relation = State()
 
 
-class NewDialogCb(CallbackData, prefix="ny"):
-    action: str  # age_barn | age_ung | create | edit_name | edit_age | edit_purpose | cancel
-
-
-class InviteCb(CallbackData, prefix="inv"):
-    action: str  # dialog | role | again | done
-    value: str = ""
-
-
 def _is_coordinator(person: Person | None) -> bool:
     return person is not None and person.staff_role == STAFF_COORDINATOR
-
-
-async def _refuse_not_coordinator(message: Message) -> None:
-    await message.answer(_(
-        "That command is for coordinators (tovholdere). "
-        "Type /hjaelp to see what you can do."))
 
 
 # ---- /ny -----------------------------------------------------------------------------------
@@ -86,25 +88,11 @@ async def _refuse_not_coordinator(message: Message) -> None:
 @router.message(Command("ny"))
 async def new_dialog(message: Message, person: Person | None, state: FSMContext) -> None:
     if not _is_coordinator(person):
-        await _refuse_not_coordinator(message)
+        await message.answer(not_coordinator())
         return
     await state.clear()
     await state.set_state(NewDialog.child_name)
-    await message.answer(_ask_child_name())
-
-
-def _ask_child_name() -> str:
-    return _(
-        "<b>New dialog</b> (step 1 of 3)\n\n"
-        "What is the child's first name?\n"
-        "Only the first name – never a CPR number.")
-
-
-def _age_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=_("Child (0-14 years)"), callback_data=NewDialogCb(action="age_barn").pack())],
-        [InlineKeyboardButton(text=_("Young person (15-30 years)"), callback_data=NewDialogCb(action="age_ung").pack())],
-    ])
+    await message.answer(ask_child_name())
 
 
 @router.message(NewDialog.child_name, NOT_COMMAND)
@@ -118,15 +106,16 @@ async def got_child_name(message: Message, state: FSMContext) -> None:
         return
     await state.set_state(NewDialog.age_group)
     await message.answer(_("<b>New dialog</b> (step 2 of 3)\n\nHow old is {child}?").format(
-        child=html.quote(name)), reply_markup=_age_keyboard())
+        child=html.quote(name)), reply_markup=age_keyboard())
 
 
 @router.message(NewDialog.age_group, NOT_COMMAND)
 async def age_group_typed(message: Message) -> None:
-    await message.answer(_("Please choose with one of the buttons above."), reply_markup=_age_keyboard())
+    await message.answer(_("Please choose with one of the buttons above."), reply_markup=age_keyboard())
 
 
-@router.callback_query(NewDialog.age_group, NewDialogCb.filter(F.action.startswith("age_")))
+# The dialog does not exist yet: no seat to check (the step is reached through /ny only).
+@router.callback_query(NewDialog.age_group, NewDialogCb.filter(F.action.startswith("age_")), flags=NO_DIALOG)
 async def got_age_group(query: CallbackQuery, callback_data: NewDialogCb, state: FSMContext) -> None:
     age = callback_data.action.removeprefix("age_")
     if age not in AGE_GROUPS:
@@ -140,14 +129,7 @@ async def got_age_group(query: CallbackQuery, callback_data: NewDialogCb, state:
         await _show_summary(query.message, state)
         return
     await state.set_state(NewDialog.purpose)
-    await query.message.answer(_ask_purpose())
-
-
-def _ask_purpose() -> str:
-    return _(
-        "<b>New dialog</b> (step 3 of 3)\n\n"
-        "What is the purpose of the dialog? Write it the way you and the family talked about it, "
-        "e.g. \"We want to work together so that Emma feels safe at school again.\"")
+    await query.message.answer(ask_purpose())
 
 
 @router.message(NewDialog.purpose, NOT_COMMAND)
@@ -163,31 +145,17 @@ async def _show_summary(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     await state.set_state(NewDialog.confirm)
     await state.update_data(editing=False)
-
-    def b(text: str, action: str) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(text=text, callback_data=NewDialogCb(action=action).pack())]
-
-    await message.answer(
-        _("<b>Check the dialog</b>\n\n<b>Child:</b> {child}\n<b>Age group:</b> {age}\n"
-          "<b>Purpose:</b>\n{purpose}").format(
-            child=html.quote(data["child_name"]), age=texts.age_group_label(data["age_group"]),
-            purpose=html.quote(data["purpose"])),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-            b(_("✅ Open the dialog"), "create"),
-            b(_("Change the name"), "edit_name"),
-            b(_("Change the age group"), "edit_age"),
-            b(_("Change the purpose"), "edit_purpose"),
-            b(_("Cancel"), "cancel"),
-        ]),
-    )
+    text, keyboard = summary(data)
+    await message.answer(text, reply_markup=keyboard)
 
 
 @router.message(NewDialog.confirm, NOT_COMMAND)
+@router.message(Invite.choose_dialog, NOT_COMMAND)
 async def confirm_typed(message: Message) -> None:
     await message.answer(_("Please choose with one of the buttons above."))
 
 
-@router.callback_query(NewDialog.confirm, NewDialogCb.filter())
+@router.callback_query(NewDialog.confirm, NewDialogCb.filter(), flags=NO_DIALOG)
 async def confirm_action(
     query: CallbackQuery, callback_data: NewDialogCb, state: FSMContext, session: AsyncSession,
     person: Person | None, clock: Clock,
@@ -200,39 +168,29 @@ async def confirm_action(
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     msg = query.message
-    if action == "cancel":
+    edits = {NewDialogAction.EDIT_NAME: (NewDialog.child_name, ask_child_name, None),
+             NewDialogAction.EDIT_AGE: (NewDialog.age_group, lambda: _("How old is the child?"), age_keyboard),
+             NewDialogAction.EDIT_PURPOSE: (NewDialog.purpose, ask_purpose, None)}
+    if action == NewDialogAction.CANCEL:
         await state.clear()
         await msg.answer(_("Cancelled. Nothing was saved."))
-        return
-    if action in ("edit_name", "edit_age", "edit_purpose"):
+    elif action in edits:
+        step, ask, keyboard = edits[action]
         await state.update_data(editing=True)
-        if action == "edit_name":
-            await state.set_state(NewDialog.child_name)
-            await msg.answer(_ask_child_name())
-        elif action == "edit_age":
-            await state.set_state(NewDialog.age_group)
-            await msg.answer(_("How old is the child?"), reply_markup=_age_keyboard())
-        else:
-            await state.set_state(NewDialog.purpose)
-            await msg.answer(_ask_purpose())
-        return
-    if action != "create":
+        await state.set_state(step)
+        await msg.answer(ask(), reply_markup=keyboard() if keyboard else None)
+    elif action != NewDialogAction.CREATE:
         await msg.answer(texts.stale_button())
-        return
-    data = await state.get_data()
-    dialog = await q.create_dialog(
-        session, coordinator=person, child_name=data["child_name"], age_group=data["age_group"],
-        purpose=data["purpose"], now=clock.now(),
-    )
-    await state.clear()
-    await msg.answer(
-        _("The dialog about {child} is open for invitations.\n\n"
-          "Now invite the participants – the parents with custody first, as they give consent.").format(
-            child=html.quote(dialog.child_name)),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-            text=_("Invite a participant"),
-            callback_data=InviteCb(action="dialog", value=str(dialog.id)).pack())]]),
-    )
+    else:
+        data = await state.get_data()
+        dialog = await membership.open_dialog(session, person, child_name=data["child_name"],
+                                              age_group=data["age_group"], purpose=data["purpose"], now=clock.now())
+        await state.clear()
+        await msg.answer(
+            _("The dialog about {child} is open for invitations.\n\n"
+              "Now invite the participants – the parents with custody first, as they give consent.").format(
+                child=html.quote(dialog.child_name)),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[invite_button(_("Invite a participant"), dialog)]]))
 
 
 # ---- /inviter ------------------------------------------------------------------------------
@@ -241,7 +199,7 @@ async def confirm_action(
 @router.message(Command("inviter"))
 async def invite(message: Message, person: Person | None, state: FSMContext, session: AsyncSession) -> None:
     if not _is_coordinator(person):
-        await _refuse_not_coordinator(message)
+        await message.answer(not_coordinator())
         return
     await state.clear()
     dialogs = [d for d in await q.coordinator_dialogs(session, person) if d.state != CLOSED]
@@ -253,32 +211,23 @@ async def invite(message: Message, person: Person | None, state: FSMContext, ses
         return
     await state.set_state(Invite.choose_dialog)
     await message.answer(_("Which dialog do you want to invite someone to?"), reply_markup=InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(
-            text=f"{d.child_name} (#{d.id})",
-            callback_data=InviteCb(action="dialog", value=str(d.id)).pack())] for d in dialogs]))
+        inline_keyboard=[[invite_button(f"{d.child_name} (#{d.id})", d)] for d in dialogs]))
 
 
-@router.callback_query(InviteCb.filter(F.action == "dialog"))
-async def invite_dialog_chosen(
-    query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
-    person: Person | None,
-) -> None:
-    dialog, refused = await _may_invite(session, person, callback_data.value)
-    if dialog is None:
-        await query.answer(refused, show_alert=True)
-        return
+@router.callback_query(InviteCb.filter(F.action == InviteAction.DIALOG), flags=needs(Action.INVITE))
+async def invite_dialog_chosen(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
     await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
-    await _ask_name(query.message, state, dialog)
+    await _ask_name(query.message, state, seat.dialog)
 
 
-async def _may_invite(session: AsyncSession, person: Person | None, raw_id: str) -> tuple[Dialog | None, str | None]:
-    """The dialog named in callback data (or the conversation), and None; or None and the refusal.
+async def _may_invite(session: AsyncSession, person: Person | None, dialog_id: int) -> tuple[Dialog | None, str | None]:
+    """The dialog the conversation is about, and None; or None and the refusal.
 
     The refusal is the rules' reason; the dialog is named only to someone who holds a seat in it.
     """
-    dialog = await q.get_dialog(session, int(raw_id)) if is_id(raw_id) else None
+    dialog = await q.get_dialog(session, dialog_id) if dialog_id else None
     seat = await q.participant_in(session, person, dialog.id) if dialog else None
     decision = decide(q.seat(seat), dialog.state if dialog else "", Action.INVITE)
     if decision:
@@ -294,17 +243,6 @@ async def _ask_name(message: Message, state: FSMContext, dialog: Dialog) -> None
         "What is the person's name? (e.g. Mette Hansen)").format(child=html.quote(dialog.child_name)))
 
 
-@router.message(Invite.choose_dialog, NOT_COMMAND)
-async def choose_dialog_typed(message: Message) -> None:
-    await message.answer(_("Please choose with one of the buttons above."))
-
-
-def _role_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=texts.role_label(role), callback_data=InviteCb(action="role", value=role).pack())]
-        for role in INVITABLE])
-
-
 @router.message(Invite.name, NOT_COMMAND)
 async def invite_got_name(message: Message, state: FSMContext) -> None:
     name = await read_answer(message, PERSON_NAME_LIMIT)
@@ -313,15 +251,17 @@ async def invite_got_name(message: Message, state: FSMContext) -> None:
     await state.update_data(name=name)
     await state.set_state(Invite.role)
     await message.answer(_("What is {name}'s role in the dialog?").format(name=html.quote(name)),
-                         reply_markup=_role_keyboard())
+                         reply_markup=role_keyboard())
 
 
 @router.message(Invite.role, NOT_COMMAND)
 async def invite_role_typed(message: Message) -> None:
-    await message.answer(_("Please choose with one of the buttons above."), reply_markup=_role_keyboard())
+    await message.answer(_("Please choose with one of the buttons above."), reply_markup=role_keyboard())
 
 
-@router.callback_query(Invite.role, InviteCb.filter(F.action == "role"))
+# The button names a role, not the dialog: that is the conversation's, and the seat is
+# checked there when the invitation is made (`_create_invitation`).
+@router.callback_query(Invite.role, InviteCb.filter(F.action == InviteAction.ROLE), flags=NO_DIALOG)
 async def invite_got_role(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
     person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
@@ -366,31 +306,27 @@ async def _create_invitation(
     clock: Clock, settings: Settings, bot: Bot, notices: Notices, relation: str | None,
 ) -> None:
     data = await state.get_data()
-    dialog, refused = await _may_invite(session, person, str(data.get("dialog_id", "")))
+    raw_id = str(data.get("dialog_id", ""))
+    dialog, refused = await _may_invite(session, person, int(raw_id) if is_id(raw_id) else 0)
     if dialog is None:
         await state.clear()
         await message.answer(refused)
         return
     now = clock.now()
-    role = data["role"]
-    if role == YOUNG:
-        relation = None
-    participant, token = await q.add_participant(
-        session, dialog=dialog, name=data["name"], role=role, relation=relation, now=now,
-        ttl_days=settings.invite_ttl_days,
-    )
+    invited = await membership.invite(session, notices, dialog, name=data["name"], role=data["role"],
+                                      relation=relation, now=now, ttl_days=settings.invite_ttl_days)
+    participant = invited.participant
     await state.clear()
     me = await bot.me()
-    link = f"https://t.me/{me.username}?start={token}"
+    link = f"https://t.me/{me.username}?start={invited.token}"
     lines = [_("✅ {who} is invited to the dialog about {child}.").format(
         who=texts.who(participant), child=html.quote(dialog.child_name))]
-    if needs_approval(dialog.state):
+    if invited.asked is not None:
         # The dialog has started: the family decides whether the new person comes in.
-        asked = await ask_approval(session, notices, dialog, participant)
         lines.append(_(
             "The dialog has started, so the family decides: {names} will be asked to approve {name}. "
             "The link only works once they have approved, and you will be told.").format(
-                names=", ".join(html.quote(a.name) for a in asked), name=html.quote(participant.name)))
+                names=", ".join(html.quote(a.name) for a in invited.asked), name=html.quote(participant.name)))
     elif participant.consent_giver:
         lines.append(_("{name} gives consent: nobody else gets in before the consent givers have said yes.").format(
             name=html.quote(participant.name)))
@@ -399,10 +335,8 @@ async def _create_invitation(
         "It can be used once and expires on {date}:").format(
             name=html.quote(participant.name), date=fmt_date(now + timedelta(days=settings.invite_ttl_days))))
     lines.append(link)
-    await message.answer("\n\n".join(lines), protect_content=True,
-                         reply_markup=InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-                             text=_("Invite one more"),
-                             callback_data=InviteCb(action="dialog", value=str(dialog.id)).pack())]]))
+    await message.answer("\n\n".join(lines), protect_content=True, reply_markup=InlineKeyboardMarkup(
+        inline_keyboard=[[invite_button(_("Invite one more"), dialog)]]))
 
 
 # ---- /dialoger -----------------------------------------------------------------------------
@@ -411,64 +345,15 @@ async def _create_invitation(
 @router.message(Command("dialoger"))
 async def list_dialogs(message: Message, person: Person | None, session: AsyncSession) -> None:
     if not _is_coordinator(person):
-        await _refuse_not_coordinator(message)
+        await message.answer(not_coordinator())
         return
     dialogs = await q.coordinator_dialogs(session, person)
     if not dialogs:
         await message.answer(_("You have no dialogs yet. Open one with /ny."))
         return
-    blocks = []
-    for d in dialogs:
-        blocks.append(await _dialog_block(session, d))
+    blocks = [await dialog_block(session, d) for d in dialogs]
     blocks.append(_("✅ has joined · ⏳ has not opened the link yet"))
     if any(p.approval == PENDING for d in dialogs for p in d.participants):
         blocks[-1] += "\n" + _("🕓 waiting for the family's approval")
     for chunk in split_message("\n\n".join(blocks)):
         await message.answer(chunk, protect_content=True)
-
-
-def _account(p: Participant) -> str:
-    """Which Telegram account opened the link: a forwarded link admits whoever opens it first."""
-    if not p.opened_by:
-        return ""
-    return " – " + _("Telegram: {account}").format(account=html.quote(p.opened_by))
-
-
-async def _dialog_block(session: AsyncSession, d: Dialog) -> str:
-    head = _("<b>{child}</b> ({age}) · #{id}").format(
-        child=html.quote(d.child_name), age=texts.age_group_label(d.age_group), id=d.id)
-    if d.state == AWAITING_CONSENT:
-        latest = await q.latest_answers(session, d.id)
-        givers = [p for p in d.participants if p.consent_giver]
-        missing = set(missing_consents([p.id for p in givers], latest))
-        if not givers:
-            status = _("Waiting for consent: invite the parents with custody (or the young person).")
-        else:
-            status = _("Waiting for consent from: {names}").format(
-                names=", ".join(html.quote(p.name) for p in givers if p.id in missing))
-    elif d.state == ACTIVE:
-        status = _("Open")
-    elif d.state == CLOSED:
-        status = _("Closed")
-        if d.closed_at is not None:
-            status = _("Closed {when}: {reason}").format(
-                when=fmt_datetime(d.closed_at), reason=html.quote(d.close_reason or ""))
-    else:
-        status = _("Paused: consent was withdrawn")
-    members = "\n".join(
-        ("🕓 " if p.approval == PENDING else "✅ " if p.joined_at else "⏳ ") + texts.who(p) + _account(p)
-        for p in d.participants if p.role != COORDINATOR and p.approval != REFUSED)
-    if not members:  # (not inside the f-string: the catalog extractor would not see it)
-        members = _("No participants invited yet.")
-    return f"{head}\n{status}\n{members}"
-
-
-@renderer("unreachable")
-async def _unreachable(ctx: RenderContext, payload: dict) -> Rendered | None:
-    p = await ctx.session.get(Participant, payload["participant_id"])
-    if p is None:
-        return None
-    return Rendered(_(
-        "{who} can no longer be reached in Samspil (they have blocked or deleted the bot) "
-        "in the dialog about {child}. Please contact them another way.").format(
-            who=texts.who(p), child=html.quote(p.dialog.child_name)))

@@ -29,6 +29,7 @@ from handlers import (
     reports,
     scaling,
 )
+from services.plan import OverdueDigest
 from storage.retention import RetentionJob
 
 # The flows' blueprints, in the order they see an update.
@@ -79,4 +80,4 @@ def all_jobs() -> list:  # type: ignore[type-arg]
     """Periodic jobs the outbox scheduler runs each round (they write notices)."""
     # The retention job first: it works in transactions of its own, which on SQLite must
     # not wait behind the round's transaction once another job has written in it.
-    return [RetentionJob(), plan.OverdueDigest()]
+    return [RetentionJob(), OverdueDigest()]

@@ -127,6 +127,22 @@ async def record_answer(session: AsyncSession, dialog: Dialog, participant: Part
     return answer
 
 
+def task_owners(dialog: Dialog) -> list[Participant]:
+    """Who can be responsible for a task: everyone who has joined the dialog."""
+    return [p for p in dialog.participants if p.joined_at is not None and p.person_id is not None]
+
+
+def review_key(dialog_id: int, version: int, participant_id: int) -> str:
+    """The outbox key of one version's review notice to one consent giver."""
+    return f"plan:{dialog_id}:v{version}:review:{participant_id}"
+
+
+async def review_sent(session: AsyncSession, dialog: Dialog, participant_id: int) -> bool:
+    """Whether the current version was sent to this consent giver (exact key on the unique index)."""
+    key = review_key(dialog.id, dialog.plan_version, participant_id)
+    return await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None
+
+
 async def everyone_agrees(session: AsyncSession, dialog: Dialog, version: int) -> bool:
     givers = consent_givers(dialog)
     if not givers:

@@ -12,7 +12,7 @@
   update ids (Telegram redelivers for 24 hours at most) and conversation state
   left idle (what someone had begun typing). Overdue digests are kept longer:
   they remember which tasks were reported (storage/plan.py), and the digest
-  looks back `handlers.plan.OVERDUE_WINDOW_DAYS` (60).
+  looks back `services.plan.OVERDUE_WINDOW_DAYS` (60).
 - **The audit log stays**: it holds ids only and has no foreign keys, so it
   never blocks a deletion; each deleted dialog adds a `dialog.deleted` event.
 

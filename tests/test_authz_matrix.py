@@ -49,8 +49,8 @@ import pytest
 from aiogram.fsm.state import State
 from sqlalchemy import select
 
-import handlers.privacy
 import handlers.reports
+import reports.my_data
 import reports.referat
 from bot.app import App
 from bot.playbook import Cast, Person
@@ -1604,7 +1604,7 @@ def stub_pdfs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for module, name in ((handlers.reports, "render_overview"), (handlers.reports, "render_referat"),
                          (handlers.reports, "render_referral"), (handlers.reports, "render_letter"),
-                         (reports.referat, "render_referat"), (handlers.privacy, "_render_pdf")):
+                         (reports.referat, "render_referat"), (reports.my_data, "render_my_data")):
         monkeypatch.setattr(module, name, fake)
 
 

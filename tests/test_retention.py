@@ -103,7 +103,7 @@ async def test_every_reference_to_a_dialogs_rows_cascades_in_the_migrated_databa
 
 
 def test_overdue_digests_outlive_the_window_the_digest_looks_back() -> None:
-    from handlers.plan import OVERDUE_WINDOW_DAYS
+    from services.plan import OVERDUE_WINDOW_DAYS
 
     assert retention.OVERDUE_DIGEST_KEEP_DAYS > OVERDUE_WINDOW_DAYS
 
