@@ -11,8 +11,10 @@ catalog people read first and must be complete (tests/test_catalogs.py).
 
 from __future__ import annotations
 
+import fcntl
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -59,7 +61,23 @@ def _read(path: Path, lang: str) -> Catalog:
     return Catalog(locale=lang, project="Samspil", domain="samspil")
 
 
+@contextmanager
+def _locked() -> Iterator[None]:
+    """One writer of the catalogs at a time (several developers' tools may run at once)."""
+    with (ROOT / "locales" / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def update() -> None:
+    with _locked():
+        _update()
+
+
+def _update() -> None:
     for name, msgs in extract().items():
         for lang in LANGS:
             path = _po_path(lang, name)
@@ -95,6 +113,11 @@ def untranslated(lang: str = "da") -> Iterator[tuple[str, str]]:
 
 def translate(mapping: dict[str, str], lang: str = "da") -> int:
     """Fill translations from {msgid: msgstr} in every catalog of `lang` that has the msgid."""
+    with _locked():
+        return _translate(mapping, lang)
+
+
+def _translate(mapping: dict[str, str], lang: str) -> int:
     done = 0
     for path in sorted((ROOT / "locales" / lang / "LC_MESSAGES").glob("*.po")):
         cat = _read(path, lang)
