@@ -1,15 +1,15 @@
-"""coordinator desk digest and handover (reserved: filled in by the work on this change)
+"""coordinator digest of routine notices (reserved: filled in by the work on this change)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 00:20:00
 """
 from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
