@@ -219,8 +219,9 @@ def samspil_process(env: dict[str, str], log: Path, *, webhook: bool = False,
     return BotProcess([*profiler, "-m", "bot.cli", "run", *(["--webhook"] if webhook else [])], env, log)
 
 
-def echo_process(emu: BotAPIEmulator, log: Path, *, tasks: bool = False) -> BotProcess:
-    env = {"BOT_TOKEN": emu.token, "BOT_API_URL": emu.base_url, "ECHO_TASKS": "1" if tasks else ""}
+def echo_process(emu: BotAPIEmulator, log: Path, *, tasks: bool = False, mode: str = "") -> BotProcess:
+    """The echo bot; `mode`: "" one update after the other, "batch" as Samspil polls, "tasks"."""
+    env = {"BOT_TOKEN": emu.token, "BOT_API_URL": emu.base_url, "ECHO_MODE": "tasks" if tasks else mode}
     return BotProcess([str(ROOT / "bench" / "_echo_bot.py")], env, log)
 
 
@@ -259,9 +260,8 @@ def samspil_plan(someone: Someone, boxes: tuple[str, str, str]) -> list[tuple[st
         ("tap", "Næste ➡️", "trin 2 af 3"),
         ("send", boxes[2], "Gemt"),
         ("tap", "Næste ➡️", "trin 3 af 3"),
-        ("tap", "Spring over – se kladden", "din kladde (kun du kan se den)"),
-        ("tap", "Del input med samarbejdspartnere", "dele dit input"),
-        ("tap", "Ja, del nu", "nu delt"),
+        ("tap", "Se kladden", "din kladde (kun du kan se den)"),
+        ("tap", "✅ Del", "er delt"),
         ("send", "/skala", "Tryk på et tal"),
         ("tap", "4", "Er det dit tal"),
         ("tap", "✅ Ja, gem 4", "Gemt: 4"),

@@ -12,8 +12,10 @@ consent, one input area with three boxes, sharing and a score at the same time
 The echo baseline: the same N people play the same texts and taps (ten times
 over, `--echo-repeat`, so that its run lasts about as long as Samspil's) against
 a minimal aiogram 3 bot (bench/_echo_bot.py) that polls the emulator the way
-Samspil does (each update handled before it is confirmed, one after the other);
-`--echo-tasks` adds a baseline with aiogram's default of one task per update.
+Samspil did before #15 (each update handled before it is confirmed, one after the other);
+`--echo-tasks` adds a baseline with aiogram's default of one task per update, `--echo-batch`
+one that polls as Samspil does since #15 (bot/polling.py: each batch side by side, per
+person in order, confirmed once all of it is handled).
 Both bots are processes of their own (`samspil run`, long polling); the emulator
 and the people run in this process. For each database the echo bot runs right
 before Samspil, each on a fresh emulator (Samspil on a fresh database, schema and
@@ -59,10 +61,10 @@ def plans_for(people: list[Someone]) -> dict[int, list[tuple[str, str, str]]]:
 
 
 async def echo_run(tmp: Path, plans: dict[int, list[tuple[str, str, str]]], *, tasks: bool,
-                   repeat: int = 1) -> Figures:
-    label = "echo bot" + (" (task per update)" if tasks else "")
+                   repeat: int = 1, mode: str = "") -> Figures:
+    label = "echo bot" + (" (task per update)" if tasks else " (batch, as Samspil)" if mode == "batch" else "")
     async with BotAPIEmulator() as emu:
-        bot = echo_process(emu, tmp / "echo.log", tasks=tasks)
+        bot = echo_process(emu, tmp / "echo.log", tasks=tasks, mode=mode)
         bot.start()
         try:
             await polling_started(emu, [bot])
@@ -95,6 +97,8 @@ async def main() -> None:
     p.add_argument("--redis", metavar="URL", help="with --postgres: conversation state in Redis (redis://...)")
     p.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     p.add_argument("--echo-tasks", action="store_true", help="also an echo bot with a task per update")
+    p.add_argument("--echo-batch", action="store_true",
+                   help="also an echo bot that polls as Samspil does (bot/polling.py: a batch side by side)")
     p.add_argument("--echo-repeat", type=int, default=10,
                    help="the echo people go through their steps this often (default 10), so that the echo "
                         "run lasts about as long as Samspil's and a busy moment weighs alike on both")
@@ -116,15 +120,21 @@ async def main() -> None:
             print(echo.line(), flush=True)
             if args.echo_tasks:
                 print((await echo_run(tmp, model, tasks=True, repeat=args.echo_repeat)).line(), flush=True)
+            batch = None
+            if args.echo_batch:
+                batch = await echo_run(tmp, model, tasks=False, repeat=args.echo_repeat, mode="batch")
+                print(batch.line(), flush=True)
             samspil, stored = await samspil_run(tmp, people, url, args.redis if url else None,
                                                   args.profile and args.profile.with_suffix(f".{len(results)}.prof"))
             print(samspil.line(), flush=True)
             print(f"{'':<28} {stored}")
-            results.append((samspil, echo))
-    for samspil, echo in results:
+            results.append((samspil, echo, batch))
+    for samspil, echo, batch in results:
         cpu = (echo.bot_cpu / echo.steps) / (samspil.bot_cpu / samspil.steps)
         print(f"ratio {samspil.label} / echo: {samspil.rate / echo.rate:.2f} steps/s (goal >= 0.5); "
               f"CPU time per step, echo / Samspil: {cpu:.2f} (the ratio when both bots are CPU-bound)")
+        if batch is not None:
+            print(f"ratio {samspil.label} / echo polling as Samspil does: {samspil.rate / batch.rate:.2f} steps/s")
 
 
 def _people_only(people: int) -> list[Someone]:

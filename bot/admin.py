@@ -14,6 +14,7 @@ from bot.app import check_data_key, make_bot
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.notices import Notices
+from rules.cpr import contains_cpr
 from rules.text import clean_text
 from services import privacy
 from storage import audit, crypto, encrypted, retention
@@ -204,7 +205,7 @@ async def purge(settings: Settings, *, dry_run: bool, clock: Clock | None = None
 
 
 async def erase_person(settings: Settings, *, telegram_id: int | None = None, person_id: int | None = None,
-                       clock: Clock | None = None) -> list[str]:
+                       participant_id: int | None = None, clock: Clock | None = None) -> list[str]:
     """`samspil admin erase-person`: what /slet_mine_data does, on the person's request to the municipality.
 
     Prints numbers only (no names). The coordinators are told through the outbox, which
@@ -215,22 +216,33 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
     try:
         await upgrade(engine)
         async with make_sessionmaker(engine)() as session, session.begin():
-            if telegram_id is not None:
-                person = await q.person_by_telegram_id(session, telegram_id)
-                which = f"--telegram-id: no person with Telegram id {telegram_id}"
+            if participant_id is not None:  # a participant without Telegram: a seat, no person
+                pid, tid = participant_id, None
+                result = await privacy.erase_offline_seat(
+                    session, Notices(settings, clock), participant_id, now=clock.now(),
+                    keep=settings.keep_on_erase_set, locale=settings.default_locale, actor_id=None,
+                    actor_role="admin", text_shown="Erased on the person's request by an administrator "
+                                                   "(samspil admin erase-person --participant-id).")
+                if result is None:
+                    raise ConfigError(f"--participant-id: no participant without Telegram with id {participant_id} "
+                                      "(or their data is already erased)")
             else:
-                person = await session.get(Person, person_id)
-                which = f"--person-id: no person with id {person_id}"
-            if person is None or (person.telegram_id is None and person.name is None):
-                raise ConfigError(f"{which} (or their data is already erased)")
-            pid, tid = person.id, person.telegram_id
-            result = await privacy.erase(
-                session, Notices(settings, clock), person, now=clock.now(), keep=settings.keep_on_erase_set,
-                text_shown="Erased on the person's request by an administrator (samspil admin erase-person).",
-                locale=settings.default_locale, actor_id=None, actor_role="admin")
-            if result is None:
-                raise ConfigError(f"person {person.id} coordinates dialogs that are not closed; "
-                                  "close them (or hand them over) first")
+                if telegram_id is not None:
+                    person = await q.person_by_telegram_id(session, telegram_id)
+                    which = f"--telegram-id: no person with Telegram id {telegram_id}"
+                else:
+                    person = await session.get(Person, person_id)
+                    which = f"--person-id: no person with id {person_id}"
+                if person is None or (person.telegram_id is None and person.name is None):
+                    raise ConfigError(f"{which} (or their data is already erased)")
+                pid, tid = person.id, person.telegram_id
+                result = await privacy.erase(
+                    session, Notices(settings, clock), person, now=clock.now(), keep=settings.keep_on_erase_set,
+                    text_shown="Erased on the person's request by an administrator (samspil admin erase-person).",
+                    locale=settings.default_locale, actor_id=None, actor_role="admin")
+                if result is None:
+                    raise ConfigError(f"person {person.id} coordinates dialogs that are not closed; "
+                                      "close them (or hand them over) first")
     finally:
         await engine.dispose()
     if settings.redis_url and tid is not None:  # conversation state kept outside the database
@@ -243,3 +255,55 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
             f"Deleted: {counts(result.deleted)}.",
             f"Kept without the name (KEEP_ON_ERASE={settings.keep_on_erase or '-'}): {counts(result.anonymised)}.",
             f"Coordinators told: {len({c for _d, _p, c in result.tell})}."]
+
+
+async def transfer_dialog(settings: Settings, *, dialog_id: int, to: int, note: str | None,
+                          clock: Clock | None = None) -> list[str]:
+    """`samspil admin transfer-dialog`: hand a dialog over to another registered coordinator
+    (services/handover.py), as its coordinator does from the dialog's card.
+
+    `to` is the new coordinator's person id or Telegram id. Prints numbers only (no names). The
+    new coordinator, the old one and everyone in the dialog are told through the outbox, which the
+    running bot sends.
+    """
+    from services import handover
+
+    clock = clock or Clock()
+    if note is not None:
+        note = clean_text(note)
+        if not note or len(note) > handover.NOTE_LIMIT:
+            raise ConfigError(f"--note: give a note of 1-{handover.NOTE_LIMIT} characters")
+        if contains_cpr(note):
+            raise ConfigError("--note: looks like it holds a CPR number; never store CPR numbers in Samspil")
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await upgrade(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            found = {p.id: p for p in await session.scalars(select(Person).where(
+                (Person.id == to) | (Person.telegram_id == to), Person.staff_role == "coordinator",
+                Person.telegram_id.is_not(None)))}
+            if len(found) > 1:
+                raise ConfigError(f"--to: {to} is the person id of one coordinator and the Telegram id of another; "
+                                  "give the Telegram id of the one you mean")
+            if not found:
+                raise ConfigError(f"--to: no registered coordinator with person id or Telegram id {to}")
+            [receiver] = found.values()
+            result = await handover.hand_over(session, Notices(settings, clock), dialog_id, receiver, note=note,
+                                              by_id=None, actor_role="admin", now=clock.now())
+            problems = {
+                handover.Handed.NO_DIALOG: f"--dialog: no dialog with id {dialog_id}",
+                handover.Handed.CLOSED: f"dialog {dialog_id} is closed; a closed dialog is not handed over",
+                handover.Handed.SAME: f"person {receiver.id} is the coordinator of dialog {dialog_id} already",
+                handover.Handed.CONSENT_SEAT: f"person {receiver.id} gives consent in dialog {dialog_id} "
+                                              "and cannot also be its coordinator",
+                handover.Handed.NOT_COORDINATOR: f"person {receiver.id} is not a registered coordinator",
+            }
+            if result.outcome in problems:
+                raise ConfigError(problems[result.outcome])
+            old_id = result.old.id if result.old else None
+            told = len(result.told)
+    finally:
+        await engine.dispose()
+    return [f"Handed dialog {dialog_id} over to person {receiver.id} (from person {old_id}).",
+            f"Told: the new coordinator, {'the old coordinator, ' if old_id else ''}{told} participant(s).",
+            f"Audit: dialog.handed_over (samspil admin audit --dialog {dialog_id})."]

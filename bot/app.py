@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
-from bot.menus import set_default_commands, set_descriptions
-from bot.middlewares import DbSessionMiddleware
+from bot.menus import set_default_commands, set_descriptions, set_menu_button
+from bot.middlewares import DbSessionMiddleware, install_session_fsm
 from bot.notices import Notices
+from bot.polling import BatchDispatcher
 from bot.private_only import PrivateOnlyMiddleware
 from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
@@ -46,7 +47,7 @@ class App:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     bot: Bot
-    dp: Dispatcher
+    dp: BatchDispatcher
     i18n: I18n
     clock: Clock
     dialog_config: DialogConfig
@@ -118,7 +119,9 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     sessionmaker = make_sessionmaker(engine)
     bot = make_bot(settings)
     storage, isolation = make_fsm(settings, sessionmaker, clock)
-    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp = BatchDispatcher(storage=storage, events_isolation=isolation, concurrency=settings.update_concurrency)
+    # The conversation state is read in the update's transaction (bot/middlewares.py).
+    install_session_fsm(dp)
     i18n = make_i18n(settings.default_locale)
     set_timezone(settings.tz)
 
@@ -145,6 +148,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
         with i18n.context():
             await set_default_commands(bot, i18n)
             await set_descriptions(bot, i18n)
+            await set_menu_button(bot, settings, i18n)
         if start_scheduler:
             app.closers.append(_stop_scheduler(scheduler, asyncio.create_task(scheduler.run())))
 
@@ -171,12 +175,12 @@ def _stop_scheduler(scheduler: OutboxScheduler, task: asyncio.Task[None]):  # ty
 
 
 async def run_polling(app: App, *, handle_signals: bool = True) -> None:
-    """Long polling until stopped (SIGTERM/SIGINT handled by aiogram)."""
+    """Long polling until stopped (SIGTERM/SIGINT handled by aiogram).
+
+    Each batch is handled side by side, per person in order, and confirmed only once all of
+    it is handled: a crash never confirms an update that was not handled (bot/polling.py)."""
     await app.dp.start_polling(
         app.bot,
-        # Handle each batch before confirming it: a crash never confirms an update
-        # that was not handled (aiogram's task mode confirms first).
-        handle_as_tasks=False,
         polling_timeout=25,
         allowed_updates=ALLOWED_UPDATES,
         close_bot_session=False,

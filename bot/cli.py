@@ -10,7 +10,9 @@
     samspil admin rotate-key --new-key-file F      re-encrypt everything with a new key
     samspil admin audit --dialog N [--names]       who read or did what in a dialog
     samspil admin purge [--dry-run]                delete what is past retention
-    samspil admin erase-person --telegram-id N     erase a person's data on request (or --person-id)
+    samspil admin erase-person --telegram-id N     erase a person's data on request (or --person-id, or
+                                                   --participant-id for a participant without Telegram)
+    samspil admin transfer-dialog --dialog N --to M --note "..."   hand a dialog to another coordinator
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
     demo = sub.add_parser("demo", help="play a whole dialog against the local emulator")
     demo.add_argument("--out", default=None, help="folder for the demo's files (default: a temp folder)")
+    demo.add_argument("--web", action="store_true",
+                      help="keep the finished demo running with its Mini App, and print each person's URL")
     emu = sub.add_parser("emulator", help="run the local Bot API emulator")
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=8081)
@@ -62,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     who = er.add_mutually_exclusive_group(required=True)
     who.add_argument("--telegram-id", type=int, help="the person's Telegram user id")
     who.add_argument("--person-id", type=int, help="the person's id in Samspil")
+    who.add_argument("--participant-id", type=int, help="a participant without Telegram (no person): their seat's id")
+    tr = asub.add_parser("transfer-dialog", help="hand a dialog over to another registered coordinator; "
+                                                 "everyone in it is told")
+    tr.add_argument("--dialog", type=int, required=True, help="the dialog's id")
+    tr.add_argument("--to", type=int, required=True, help="the new coordinator's person id or Telegram id")
+    tr.add_argument("--note", default=None, help="a short note for the new coordinator")
     return p
 
 
@@ -92,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "demo":
             from bot.demo import run_demo
 
-            raise SystemExit(asyncio.run(run_demo(args.out)))
+            raise SystemExit(asyncio.run(run_demo(args.out, web=args.web)))
         if args.command == "emulator":
             from emulator import serve_forever
 
@@ -125,6 +135,12 @@ async def _run(settings: Settings, *, webhook: bool = False) -> None:
     from bot.app import build_app, run_polling
 
     app = await build_app(settings)
+    if settings.web_public_url:  # the Mini App, in this process, on its own port
+        from web.server import start_web
+
+        runner, port = await start_web(app)
+        app.closers.append(runner.cleanup)
+        logging.getLogger("samspil.web").info("mini app serving port=%s", port)
     try:
         if webhook:
             from bot.webhook import run_webhook
@@ -157,7 +173,11 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> None:
     from bot.admin import add_staff
 
     if args.admin_command == "erase-person":
-        print("\n".join(await admin.erase_person(settings, telegram_id=args.telegram_id, person_id=args.person_id)))
+        print("\n".join(await admin.erase_person(settings, telegram_id=args.telegram_id, person_id=args.person_id,
+                                                 participant_id=args.participant_id)))
+        return
+    if args.admin_command == "transfer-dialog":
+        print("\n".join(await admin.transfer_dialog(settings, dialog_id=args.dialog, to=args.to, note=args.note)))
         return
     if args.admin_command in ("rotate-key", "audit", "purge"):
         if args.admin_command == "rotate-key":

@@ -44,10 +44,22 @@ class Settings(BaseSettings):
     # handling that person's update leaves the lock behind until it expires, and a polling
     # process waits for it; handling an update takes milliseconds to a few seconds.
     fsm_lock_seconds: int = Field(default=15, ge=2, le=300)
+    # Long polling (bot/polling.py): updates of one batch handled at the same time at most;
+    # one person's updates always one after the other. 1: one update after the other.
+    update_concurrency: int = Field(default=16, ge=1, le=256)
     default_locale: str = "da"
     timezone: str = "Europe/Copenhagen"
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
+    # The coordinator's desk (/dialoger): consent awaited longer than this needs the coordinator.
+    consent_wait_days: int = Field(default=7, ge=1, le=365)
     municipality_name: str = Field(default="Kommunen", max_length=120)
+    # The referat is the family's own minutes: sent without protect_content (they may save and
+    # forward it) unless this is set.
+    referat_protect_content: bool = False
+    # Where families ask the municipality about their data (its data protection officer): an
+    # e-mail address, a phone number or both, shown on the consent card and in "Read more
+    # about your data". Empty: the line is left out.
+    municipality_privacy_contact: str = Field(default="", max_length=200)
     dialog_config: Path | None = Field(default=None, description="TOML file with input areas and rulers")
     log_level: str = "INFO"
     # Webhook mode (`samspil run --webhook`, or WEBHOOK_URL set): the public URL Telegram
@@ -56,9 +68,21 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
+    # The Mini App (web/): served by the bot's own process on WEB_PORT, reachable by Telegram
+    # at WEB_PUBLIC_URL (https, behind the reverse proxy). Unset: no web app, chat only.
+    web_public_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8081, ge=0, le=65535)
+    # How long a page's signed initData is accepted, in seconds (Telegram signs it when opened).
+    web_auth_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     # Quiet hours for family members: nothing is sent between these local times.
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
+    # A coordinator's routine notices (rules/notice_urgency.py): gathered in a digest at these
+    # local times on weekdays ("08:00,14:00"), or sent at once ("at_once"), until the
+    # coordinator chooses otherwise with /notifikationer. Urgent notices always go at once.
+    coordinator_notices: str = Field(default="digest", pattern=r"^(digest|at_once)$")
+    digest_times: str = "08:00,14:00"
     # Delivery of notices (bot/scheduler.py): Telegram allows about 30 messages/s overall
     # and 1/s per chat; stay a little below.
     send_rate: float = Field(default=25.0, gt=0, le=1000)
@@ -89,6 +113,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=5 * 365, ge=1, le=100 * 365)
 
     @field_validator("database_schema", "redis_url", "bot_username", "webhook_url", "webhook_secret",
+                     "web_public_url",
                      "data_key", "data_key_file", "data_keys_old", mode="before")
     @classmethod
     def _empty_is_unset(cls, v: object) -> object:
@@ -112,6 +137,27 @@ class Settings(BaseSettings):
         if any(d < 0 or d > 365 for d in days):
             raise ValueError("each day must be between 0 and 365")
         return days
+
+    @field_validator("digest_times")
+    @classmethod
+    def _digest_times(cls, v: str) -> str:
+        from rules.digest import format_times, parse_times
+
+        return format_times(parse_times(v))
+
+    @property
+    def digest_time_list(self) -> tuple[time, ...]:
+        from rules.digest import parse_times
+
+        return parse_times(self.digest_times)
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _https(cls, v: str | None) -> str | None:
+        # Telegram opens a Mini App only from an https address.
+        if v is not None and not v.startswith("https://"):
+            raise ValueError("must be the https address of the Mini App, e.g. https://samspil.example.dk")
+        return v
 
     @field_validator("keep_on_erase")
     @classmethod

@@ -13,6 +13,7 @@ import tempfile
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 
@@ -43,7 +44,7 @@ PURPOSE = (
 )
 
 
-async def run_demo(out: str | None = None) -> int:
+async def run_demo(out: str | None = None, *, web: bool = False) -> int:
     logging.basicConfig(level=logging.WARNING)
     workdir = Path(out) if out else Path(tempfile.mkdtemp(prefix="samspil-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -74,12 +75,17 @@ async def run_demo(out: str | None = None) -> int:
             referat = await _save_referat(emu, people[1], workdir)
             if referat is None:
                 problems.append("no meeting report (referat) reached the participants")
+            if web and not problems:
+                for person in people:
+                    print_chat(person)
+                await serve_web(app, people)
         finally:
             await app.dp.stop_polling()
             await polling
             await app.close()
-    for person in people:
-        print_chat(person)
+    if not web:
+        for person in people:
+            print_chat(person)
     if problems:
         for p in problems:
             print(f"DEMO FAILED: {p}")
@@ -87,6 +93,37 @@ async def run_demo(out: str | None = None) -> int:
     print(f"\nThe demo's database is at {db}")
     print(f"The meeting report (referat) Mette received is at {referat}")
     return 0
+
+
+async def serve_web(app: App, people: list[Person]) -> None:
+    """`samspil demo --web`: the finished dialog's Mini App, until Ctrl-C.
+
+    Each person's URL carries initData signed with the demo emulator's token in the URL
+    fragment (a browser never sends the fragment to a server; the page's script passes it
+    in a header). It is valid for this demo only: another bot token would refuse it.
+    """
+    from web.server import start_web
+
+    try:
+        runner, port = await start_web(app, "127.0.0.1", app.settings.web_port)
+    except OSError:  # the usual port is taken: any free one
+        runner, port = await start_web(app, "127.0.0.1", 0)
+    async with app.sessionmaker() as s:
+        dialog_id = await s.scalar(select(func.max(Dialog.id)))
+    auth_date = app.clock.now().timestamp()
+    print(f"\nThe demo's Mini App is running on http://127.0.0.1:{port}. Open a person's page in a browser:")
+    for person in people:
+        data = quote(person.phone.web_app_init_data(auth_date))
+        print(f"  {person.name}: http://127.0.0.1:{port}/app?p=overblik&d={dialog_id}#tgWebAppData={data}")
+    coordinator = people[0]
+    data = quote(coordinator.phone.web_app_init_data(auth_date))
+    print(f"  {coordinator.name} in the meeting: "
+          f"http://127.0.0.1:{port}/app?p=moede&d={dialog_id}#tgWebAppData={data}")
+    print("Press Ctrl-C to stop.")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 async def _save_referat(emu: BotAPIEmulator, person: Person, workdir: Path) -> Path | None:
@@ -206,6 +243,9 @@ async def play_meeting(cast: Cast, clock: FakeClock, camilla: Person, mette: Per
     clock.set(_copenhagen(16, 12, 9))
     await cast.settle()
     await cast.task_done(hanne)
+    # The coordinator's afternoon digest (COORDINATOR_NOTICES=digest): the task done, with the day's news.
+    clock.set(_copenhagen(16, 12, 14))
+    await cast.settle()
 
 
 async def check(app: App) -> list[str]:

@@ -101,6 +101,11 @@ def set_timezone(tz: Any) -> None:
     _tz = tz
 
 
+def current_timezone() -> Any:
+    """The configured time zone (None before the app has set it)."""
+    return _tz
+
+
 def _locale() -> str:
     try:
         return I18n.get_current().current_locale

@@ -28,3 +28,15 @@ def age_group_label(age_group: str) -> str:
 def box_title(box: str) -> str:
     """The handbook's three boxes."""
     return {"worries": _("Worries"), "works": _("What works"), "next_steps": _("What should happen?")}[box]
+
+
+def written_for(who: str) -> str:
+    """What stands instead of the author's name on what the coordinator entered for a participant
+    without Telegram (input, their number, their consent): "written by the coordinator for Inge
+    (Mormor)". `who` as the caller shows a person (escaped for HTML in a chat, plain in a PDF)."""
+    return _("written by the coordinator for {who}").format(who=who)
+
+
+def author(who: str, *, by_coordinator: bool) -> str:
+    """The author line of an input or a number: the person, or `written_for` them."""
+    return written_for(who) if by_coordinator else who

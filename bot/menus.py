@@ -15,12 +15,20 @@ from collections.abc import Awaitable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import LANGUAGES
+from bot.webapp import OVERVIEW, page_url
 from rules.roles import STAFF_COORDINATOR
 from storage.models import Person
 
@@ -35,20 +43,28 @@ PARTICIPANT_COMMANDS = [
     ("moede", __("The dialog meeting")),
     ("plan", __("Goals & Plan")),
     ("samtykke", __("Your consent")),
-    ("mine_data", __("Get a copy of your data")),
-    ("slet_mine_data", __("Erase your data")),
     ("hjaelp", __("What can I do here?")),
     ("sprog", __("Language / sprog")),
+]
+
+# Kept out of the everyday menu (family members find their way with the main menu's four
+# entries, handlers/home.py); /hjaelp lists them, and a coordinator's menu has them.
+DATA_COMMANDS = [
+    ("mine_data", __("Get a copy of your data")),
+    ("slet_mine_data", __("Erase your data")),
 ]
 
 COORDINATOR_COMMANDS = [
     ("ny", __("Open a new dialog")),
     ("inviter", __("Invite a participant")),
+    ("paa_vegne", __("Write for someone without Telegram")),
     ("dialoger", __("Your dialogs")),
     ("brev", __("Invitation letter with QR code (PDF)")),
     ("referat", __("Minutes of the latest meeting (PDF)")),
     ("indstilling", __("Referral to PPR or Sundhedstjenesten")),
     ("luk", __("Close a dialog")),
+    ("notifikationer", __("How you get notices")),
+    ("kontakt", __("Your phone and e-mail for the families")),
 ]
 
 
@@ -101,13 +117,27 @@ async def set_descriptions(bot: Bot, i18n: I18n) -> None:
                             type(exc).__name__)
 
 
+async def set_menu_button(bot: Bot, settings: Settings, i18n: I18n) -> None:
+    """With the Mini App set up, the button beside the text field opens its Overblik, for
+    everyone (commands still appear as one types "/")."""
+    url = page_url(settings, OVERVIEW)
+    if url is None:
+        return
+    with i18n.use_locale(i18n.default_locale):
+        button = MenuButtonWebApp(text=str(__("Overview")), web_app=WebAppInfo(url=url))
+    try:
+        await bot.set_chat_menu_button(menu_button=button)
+    except TelegramAPIError as exc:  # a convenience, like the commands
+        log.warning("setChatMenuButton failed error=%s", type(exc).__name__)
+
+
 async def set_commands_for(bot: Bot, person: Person, session: AsyncSession | None = None) -> None:
     """A coordinator's chat gets their commands in their language; others use the default."""
     if person.telegram_id is None or person.staff_role != STAFF_COORDINATOR:
         return
     i18n = I18n.get_current()
     with i18n.use_locale(person.locale or i18n.default_locale):
-        commands = _commands(PARTICIPANT_COMMANDS + COORDINATOR_COMMANDS)
+        commands = _commands(PARTICIPANT_COMMANDS + DATA_COMMANDS + COORDINATOR_COMMANDS)
     try:
         await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=person.telegram_id))
     except TelegramAPIError as exc:  # the menu is a convenience; never fail the update for it

@@ -1,4 +1,5 @@
-"""Middlewares: one database transaction per update, and the sender's Person."""
+"""Middlewares: one database transaction per update, with the sender's Person and their
+conversation state read in it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Dispatcher
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,6 +67,49 @@ class DbSessionMiddleware(BaseMiddleware):
             data["person"] = person
             # A plain copy for the i18n middleware: the error path runs after rollback.
             data["person_locale"] = person.locale if person else None
+            state = data.get("state")
+            if state is not None:
+                # Read here, through this transaction (SessionFSMMiddleware leaves it to us).
+                data["raw_state"] = await state.get_state()
             return await handler(event, data)
         finally:
             current_session.reset(token)
+
+
+class SessionFSMMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware without its read of the conversation state.
+
+    It still resolves the person's conversation and holds the event isolation's lock (with
+    Redis: one process per person at a time) around everything below it, the update's
+    transaction, its commit and the write of the new step to Redis included. The state is
+    read by DbSessionMiddleware, inside the update's transaction: with the SQL storage that is
+    a read in the same transaction (aiogram's own middleware runs before the session is open,
+    so on SQLite it cost a transaction of its own), and the row read stays in the session for
+    the writes that follow.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data["state"] = context
+            data["raw_state"] = None  # set by DbSessionMiddleware, below
+            return await handler(event, data)
+
+
+def install_session_fsm(dp: Dispatcher) -> SessionFSMMiddleware:
+    """Put a SessionFSMMiddleware in the place of the dispatcher's FSM middleware."""
+    old = dp.fsm
+    new = SessionFSMMiddleware(storage=old.storage, events_isolation=old.events_isolation,
+                               strategy=old.strategy)
+    middlewares = dp.update.outer_middleware._middlewares
+    middlewares[middlewares.index(old)] = new
+    dp.fsm = new
+    return new

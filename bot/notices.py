@@ -5,13 +5,17 @@ A handler writes a notice in its own transaction (`Notices.add`); the scheduler
 next to the flow it belongs to, that composes the text in the recipient's
 language from the current state when the notice is sent, or returns None when
 its reason has gone (the task is done, the meeting was moved).
+
+A routine notice to the dialog's coordinator (rules/notice_urgency.py) is held
+for their digest (bot/digest.py), or, if they chose "at once", waits only for the
+end of the quiet hours; an urgent one goes at once, as every other notice does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -19,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from rules import digest as digest_rules
 from rules.dates import next_send_time
 from rules.dialog_config import DialogConfig
-from rules.roles import is_family
-from storage import outbox
-from storage.models import OutboxMessage, Participant, Person
+from rules.notice_urgency import is_routine
+from rules.roles import STAFF_COORDINATOR, is_family
+from storage import notice_preferences, outbox
+from storage.models import Dialog, OutboxMessage, Participant, Person
 
 
 @dataclass
@@ -47,6 +53,9 @@ class Rendered:
     protect: bool = True
     # A document: sent on its own with sendDocument, `text` as its caption, never merged.
     attachment: Attachment | None = None
+    # Sent without a sound or a banner (disable_notification): the 2nd and later messages of a
+    # digest too long for one message; the first one has told the person already.
+    silent: bool = False
 
 
 @dataclass
@@ -71,6 +80,25 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
         if kind in RENDERERS:
             raise ValueError(f"two renderers for notice kind {kind!r}")
         RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
+# A notice's line in a coordinator's digest (bot/digest.py), when its text there should be
+# shorter than on its own: called after the kind's renderer (which decides whether the notice
+# still stands and gives the buttons); None keeps the renderer's text.
+DigestLine = Callable[[RenderContext, dict[str, Any]], Awaitable[str | None]]
+DIGEST_LINES: dict[str, DigestLine] = {}
+
+
+def digest_line(kind: str) -> Callable[[DigestLine], DigestLine]:
+    """Register the function that writes a notice of `kind` as one short line of a digest."""
+
+    def register(fn: DigestLine) -> DigestLine:
+        if kind in DIGEST_LINES:
+            raise ValueError(f"two digest lines for notice kind {kind!r}")
+        DIGEST_LINES[kind] = fn
         return fn
 
     return register
@@ -119,14 +147,45 @@ class Notices:
         now = self.clock.now()
         due = self.quiet_until(due_at or now, family)
         data = dict(payload or {})
+        status = outbox.PENDING
         if family:
             data["family"] = True  # the scheduler checks quiet hours again when it sends
+        elif is_routine(kind, data) and await self._to_coordinator(session, person_id, dialog_id):
+            mode, times = await self.preference(session, person_id)
+            if mode == digest_rules.DIGEST:
+                due, status = self.next_digest(due, times), outbox.HELD
+            else:  # at once, but a coordinator's routine notice waits for the morning too
+                due = self.quiet_until(due, True)
+                data["quiet"] = True
         added = await outbox.enqueue(
             session, key=key, person_id=person_id, kind=kind, due_at=due, now=now,
-            dialog_id=dialog_id, payload=data, body=body)
-        if added and due <= now:
+            dialog_id=dialog_id, payload=data, body=body, status=status)
+        if added and due <= now and status == outbox.PENDING:
             session.info["outbox_due_now"] = True
         return added
+
+    @staticmethod
+    async def _to_coordinator(session: AsyncSession, person_id: int, dialog_id: int | None) -> bool:
+        """Is the recipient the coordinator of the notice's dialog (or, for a notice about no
+        dialog, a coordinator)?"""
+        if dialog_id is not None:
+            dialog = await session.get(Dialog, dialog_id)
+            return dialog is not None and dialog.coordinator_id == person_id
+        person = await session.get(Person, person_id)
+        return person is not None and person.staff_role == STAFF_COORDINATOR
+
+    async def preference(self, session: AsyncSession, person_id: int) -> tuple[str, tuple[time, ...]]:
+        """A coordinator's (mode, digest times): their choice, else COORDINATOR_NOTICES and DIGEST_TIMES."""
+        pref = await notice_preferences.get(session, person_id)
+        mode = pref.mode if pref is not None else self.settings.coordinator_notices
+        times = digest_rules.parse_times(pref.digest_times) if pref is not None and pref.digest_times \
+            else self.settings.digest_time_list
+        return mode, times
+
+    def next_digest(self, after: datetime, times: tuple[time, ...]) -> datetime:
+        s = self.settings
+        return digest_rules.next_digest_time(after, times=times, tz=s.tz, quiet_start=s.quiet_hours_start,
+                                             quiet_end=s.quiet_hours_end)
 
     def wake(self) -> None:
         if self._wake is not None:

@@ -108,22 +108,28 @@ class Cast:
     # ---- input, sharing, scaling ---------------------------------------------------------------
 
     async def write_input(self, who: Person, area_label: str, *, worries: str | None,
-                          works: str | None, next_steps: str | None) -> None:
-        """/input, an area, the three boxes in turn (None skips a box), ending at the review card."""
-        await self.say(who, "/input")
+                          works: str | None, next_steps: str | None, child: str | None = None) -> None:
+        """/input (in `child`'s dialog, else the newest, when asked which), an area, the three boxes
+        in turn (None skips a box), ending at the review card."""
+        await self._in_dialog(who, "/input", child)
         await self.tap_text(who, area_label)
         boxes = [worries, works, next_steps]
         for i, text in enumerate(boxes):
-            last = i == len(boxes) - 1
             if text:
                 await self.say(who, text)
-                await self.tap(who, "Done – see the draft" if last else "Next ➡️")
-            else:
-                await self.tap(who, "Skip – see the draft" if last else "Skip ➡️")
+            if i < len(boxes) - 1:
+                await self.tap(who, "Next ➡️" if text else "Skip ➡️")
+        await self.tap(who, "See the draft")
 
     async def share_input(self, who: Person) -> None:
-        await self.tap(who, "Share input with the participants")
-        await self.tap(who, "Yes, share now")
+        """Share the draft on the review card, and the other drafts too when the answer offers it."""
+        await self.tap(who, "✅ Share")
+        answer = who.phone.bot_messages[-1]
+        for row in (answer.reply_markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if str(button.get("callback_data", "")).startswith("in:share_yes:"):
+                    await self.tap_text(who, button["text"])
+                    return
 
     async def scale(self, who: Person, value: int) -> None:
         await self.say(who, "/skala")
@@ -147,7 +153,8 @@ class Cast:
     async def invite(self, coordinator: Person, who: Person, role_msgid: str, relation: str | None) -> str:
         """Invite `who` (role by its English label); returns their personal link's token."""
         msg = await self.say(coordinator, "/inviter")
-        if msg.buttons:  # several dialogs: the newest is last
+        if msg.buttons and msg.text == self.t(coordinator, "Which dialog do you want to invite someone to?"):
+            # several dialogs: the newest is last (the name question has a button of its own)
             await self.tap_text(coordinator, msg.buttons[-1][0])
         await self.say(coordinator, who.name)
         reply = await self.tap(coordinator, role_msgid)
@@ -221,10 +228,31 @@ class Cast:
         """A consent giver taps Vi er enige on the newest plan notice."""
         return await self.tap(who, "✅ We agree")
 
-    async def close_meeting(self, coordinator: Person, child: str | None = None) -> ChatMessage | None:
+    async def close_meeting(self, coordinator: Person, child: str | None = None, *, toggle: tuple[str, ...] = (),
+                            summary: str | None = None, next_when: str | None = None,
+                            next_place: str | None = None, case_ref: str | None = None) -> ChatMessage | None:
+        """/moede, Close the meeting; who was there (tap each name in `toggle` once: present ->
+        sent apologies -> absent), the summary (or none), the next meeting (or not yet), the
+        case number (optional); then close and send the minutes."""
         await self._in_dialog(coordinator, "/moede", child)
         await self.tap(coordinator, "⏹ Close the meeting")
-        return await self.tap(coordinator, "Yes, close the meeting")
+        for name in toggle:
+            await self.tap_text(coordinator, name)
+        await self.tap(coordinator, "Next ➡️")
+        if summary:
+            await self.say(coordinator, summary)
+        else:
+            await self.tap(coordinator, "No summary ➡️")
+        if next_when:
+            await self.tap(coordinator, "📅 Plan the next meeting")
+            await self.say(coordinator, next_when)
+            await self.say(coordinator, next_place or "")
+        else:
+            await self.tap(coordinator, "Not yet ➡️")
+        if case_ref:
+            await self.tap(coordinator, "🗂 Case number")
+            await self.say(coordinator, case_ref)
+        return await self.tap(coordinator, "✅ Close the meeting and send the minutes")
 
     async def task_done(self, who: Person) -> ChatMessage | None:
         """Udført on the newest task reminder."""

@@ -10,7 +10,10 @@
 - a document (storage/documents.py, kind "document") is sent on its own with
   sendDocument, under the same rules; one whose PDF is still to be made from its
   stored data is made in a worker thread beside the rounds (the claim held), stored,
-  then sent; a document no row waits for any more is deleted.
+  then sent; a document no row waits for any more is deleted;
+- a coordinator's routine notices held for their digest are gathered, when its
+  time comes, into "digest" rows (bot/digest.py, a job of every round), which
+  are then sent like any other row.
 
 Due-ness follows the injectable app clock (tests move it); pacing follows real
 time, because Telegram's limits do.
@@ -43,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.digest import DigestJob
 from bot.notices import RENDERERS, Notices, RenderContext, Rendered
 from rules.access import notice_goes_out
 from rules.dates import in_quiet_hours, next_send_time
@@ -111,7 +115,7 @@ def merge(parts: Sequence[Rendered], limit: int = 4096) -> list[tuple[Rendered, 
                     rows.append(row)
             merged[-1] = (Rendered(last.text + SEPARATOR + part.text,
                                    InlineKeyboardMarkup(inline_keyboard=rows) if rows else None,
-                                   last.protect), count + 1)
+                                   last.protect, silent=last.silent and part.silent), count + 1)
         else:
             merged.append((part, 1))
     return merged
@@ -135,7 +139,8 @@ class OutboxScheduler:
         self.clock = clock
         self.i18n = i18n
         self.notices = notices
-        self.jobs = list(jobs)
+        # Last: the digests take in what the other jobs held for a coordinator this round.
+        self.jobs = [*jobs, DigestJob(i18n, config, settings)]
         self.limiter = RateLimiter(settings.send_rate, settings.send_chat_interval)
         self.batch = settings.outbox_batch
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -263,7 +268,8 @@ class OutboxScheduler:
                             skipped.append(row.id)
                             continue
                         payload = outbox.payload(row)
-                        if payload.get("family") and self._quiet(now):
+                        # Family members' notices, and a coordinator's routine ones, wait out the quiet hours.
+                        if (payload.get("family") or payload.get("quiet")) and self._quiet(now):
                             deferred.append(row.id)
                             continue
                         render = RENDERERS.get(row.kind)
@@ -333,7 +339,8 @@ class OutboxScheduler:
                     caption=message.text or None, protect_content=message.protect)
             else:
                 await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard,
-                                            protect_content=message.protect)
+                                            protect_content=message.protect,
+                                            disable_notification=True if message.silent else None)
         except TelegramRetryAfter as exc:
             self.limiter.pause_chat(chat_id, exc.retry_after)
             await self._retry(ids, timedelta(seconds=exc.retry_after), "429")

@@ -25,6 +25,8 @@ import base64
 import bisect
 import collections
 import dataclasses
+import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -34,6 +36,7 @@ import re
 import secrets
 import socket
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -54,6 +57,7 @@ __all__ = [
     "ReceivedDocument",
     "SentRecord",
     "parse_html",
+    "sign_web_app_data",
     "serve_forever",
 ]
 
@@ -977,6 +981,14 @@ class _Params:
 # --------------------------------------------------------------------------------------
 
 
+def sign_web_app_data(token: str, fields: dict[str, str]) -> str:
+    """Mini App ``initData`` (a query string) with Telegram's `hash` over `fields`."""
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    signed = dict(fields, hash=hmac.new(secret, check.encode(), hashlib.sha256).hexdigest())
+    return urllib.parse.urlencode(signed)
+
+
 class Phone:
     """A person with Telegram open on their phone, chatting privately with the bot."""
 
@@ -1006,6 +1018,22 @@ class Phone:
         """
         self._chat.known = True
         return self
+
+    def web_app_init_data(self, auth_date: float | None = None, *, start_param: str | None = None) -> str:
+        """What Telegram hands a Mini App this person opens: ``initData``, signed with the
+        bot's token as Telegram does (HMAC-SHA256 under the key HMAC("WebAppData", token)).
+
+        `auth_date` (seconds since the epoch) defaults to now; a test whose bot runs on a
+        fake clock passes that clock's time.
+        """
+        fields = {
+            "query_id": f"AAH{secrets.token_urlsafe(12)}",
+            "user": json.dumps(self.user, separators=(",", ":"), ensure_ascii=False),
+            "auth_date": str(int(time.time() if auth_date is None else auth_date)),
+        }
+        if start_param:
+            fields["start_param"] = start_param
+        return sign_web_app_data(self._emu.token, fields)
 
     # -- sending --------------------------------------------------------------------------
 
@@ -1556,6 +1584,8 @@ class BotAPIEmulator:
         self._port: int | None = None
         self._host = "127.0.0.1"
 
+        # The menu button per private chat (0: everyone's default), as setChatMenuButton left it.
+        self.menu_buttons: dict[int, dict[str, Any]] = {}
         self._methods: dict[str, tuple[str, _Handler]] = {}
         for name, handler in (
             ("getMe", self._get_me),
@@ -1577,6 +1607,8 @@ class BotAPIEmulator:
             ("getMyDescription", self._get_my_description),
             ("setMyShortDescription", self._set_my_short_description),
             ("getMyShortDescription", self._get_my_short_description),
+            ("setChatMenuButton", self._set_chat_menu_button),
+            ("getChatMenuButton", self._get_chat_menu_button),
             ("getChat", self._get_chat),
             ("sendChatAction", self._send_chat_action),
             ("leaveChat", self._leave_chat),
@@ -2201,7 +2233,9 @@ class BotAPIEmulator:
                 result["caption"] = message.text
                 if message.entities:
                     result["caption_entities"] = [dict(e) for e in message.entities]
-        if message.reply_markup is not None:
+        # Like Telegram, a Message carries only an inline keyboard: a reply keyboard (the bot's
+        # persistent menu under the text field) is shown to the person, never echoed back.
+        if message.reply_markup is not None and "inline_keyboard" in message.reply_markup:
             result["reply_markup"] = message.reply_markup
         return result
 
@@ -2601,6 +2635,24 @@ class BotAPIEmulator:
         if language and not re.fullmatch(r"[a-z]{2,3}", language):
             raise _bad_request("invalid language code specified")
         return key, language
+
+    async def _set_chat_menu_button(self, params: _Params) -> bool:
+        """The button beside the text field: the commands (default) or a Mini App, for one
+        private chat (`chat_id`) or everyone's default."""
+        button = params.get_json("menu_button", error="can't parse menu button JSON object") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+            raise _bad_request("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            if not isinstance(button.get("text"), str) or not button["text"].strip():
+                raise _bad_request("menu button text is empty")
+            _check_web_app(button.get("web_app"))
+        self.menu_buttons[params.get_int("chat_id") or 0] = button
+        self._changes.notify()
+        return True
+
+    async def _get_chat_menu_button(self, params: _Params) -> dict[str, Any]:
+        chat_id = params.get_int("chat_id") or 0
+        return self.menu_buttons.get(chat_id) or self.menu_buttons.get(0) or {"type": "commands"}
 
     async def _set_my_description(self, params: _Params) -> bool:
         self._set_text(params, "description", self._descriptions, MAX_DESCRIPTION)
@@ -3294,10 +3346,19 @@ def _validate_inline_keyboard(rows: Any) -> dict[str, Any] | None:
                 url = button["url"]
                 if not isinstance(url, str) or not url or any(c.isspace() for c in url):
                     raise _bad_request("BUTTON_URL_INVALID")
+            if "web_app" in button:
+                _check_web_app(button["web_app"])
         if row:
             kept.append(row)
     # An empty keyboard is the same as no keyboard (Telegram drops empty rows).
     return {"inline_keyboard": kept} if kept else None
+
+
+def _check_web_app(info: Any) -> None:
+    """A Mini App's address: Telegram opens only https pages."""
+    url = info.get("url") if isinstance(info, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://") or any(c.isspace() for c in url):
+        raise _bad_request("BUTTON_TYPE_INVALID: the web app URL must be https")
 
 
 def _scope_key(scope: Any) -> str:

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import locale_for
-from bot.menus import COORDINATOR_COMMANDS, PARTICIPANT_COMMANDS, set_commands_for
+from bot.menus import COORDINATOR_COMMANDS, DATA_COMMANDS, PARTICIPANT_COMMANDS, set_commands_for
 from handlers import texts
+from handlers.contact_views import help_lines
+from handlers.home_views import has_menu, home_keyboard, menu_help
 from handlers.seats import NO_DIALOG
 from rules.roles import STAFF_COORDINATOR
 from storage import queries as q
@@ -58,13 +60,17 @@ async def help_(message: Message, person: Person | None, session: AsyncSession) 
             "Open the link, and I will guide you from there.\n\n"
             "/sprog – choose language"))
         return
-    commands = list(PARTICIPANT_COMMANDS)
+    commands = list(PARTICIPANT_COMMANDS) + list(DATA_COMMANDS)
     if person.staff_role == STAFF_COORDINATOR:
         commands += COORDINATOR_COMMANDS
     lines = [_("<b>What you can do here</b>")]
+    if has_menu(person):
+        lines += [menu_help(), "", _("Or type a command:")]
     lines += [f"/{c} – {d}" for c, d in commands]
     lines.append(_("/annuller – stop what you are doing (what you wrote is kept)"))
-    await message.answer("\n".join(lines))
+    if contact := await help_lines(session, person):  # who the coordinator is, how to reach them
+        lines.append("\n" + contact)
+    await message.answer("\n".join(lines), reply_markup=home_keyboard())
 
 
 @router.message(Command("sprog", "language"))
@@ -98,7 +104,8 @@ async def cancel(message: Message, state: FSMContext) -> None:
         await message.answer(_("There is nothing to cancel."))
         return
     await state.clear()
-    await message.answer(_("Stopped. Type /hjaelp to see what you can do."))
+    await message.answer(_("Stopped. What you wrote is kept. Tap the button to see what is next for you, "
+                           "or type /hjaelp."), reply_markup=home_keyboard())
 
 
 # ---- fallbacks: registered last ---------------------------------------------------------------
@@ -108,17 +115,20 @@ fallback = Router(name="fallback")
 
 @fallback.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
-    await message.answer(_("I don't know that command. Type /hjaelp to see what you can do."))
+    await message.answer(_("I don't know that command. Tap the button to see what is next for you, "
+                           "or type /hjaelp."), reply_markup=home_keyboard())
 
 
 @fallback.message(F.text)
 async def unknown_text(message: Message) -> None:
-    await message.answer(_("I'm not sure what you mean. Type /hjaelp to see what you can do."))
+    await message.answer(_("I'm not sure what you mean. Tap the button to see what is next for you, "
+                           "or type /hjaelp."), reply_markup=home_keyboard())
 
 
 @fallback.message()
 async def unknown_media(message: Message) -> None:
-    await message.answer(_("I can only read text messages. Type /hjaelp to see what you can do."))
+    await message.answer(_("I can only read text messages. Tap the button to see what is next for you, "
+                           "or type /hjaelp."), reply_markup=home_keyboard())
 
 
 @fallback.errors()

@@ -1,4 +1,4 @@
-"""The coordinator's flows: `/ny` opens a dialog, `/inviter` adds a participant, `/dialoger`.
+"""The coordinator's flows: `/ny` opens a dialog, `/inviter` adds a participant (`/dialoger`: handlers/desk.py).
 
 The use cases are in services/membership.py; what is shown in handlers/coordinator_views.py.
 """
@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import fmt_date
 from bot.notices import Notices
-from handlers import texts
+from handlers import on_behalf_views, texts
 from handlers.answers import (
     NAME_LIMIT,
     NOT_COMMAND,
@@ -37,7 +37,6 @@ from handlers.coordinator_views import (
     age_keyboard,
     ask_child_name,
     ask_purpose,
-    dialog_block,
     invite_button,
     not_coordinator,
     role_keyboard,
@@ -45,17 +44,18 @@ from handlers.coordinator_views import (
 )
 from handlers.seats import NO_DIALOG, needs
 from rules.access import CLOSED, Action, decide
-from rules.consent import PENDING
 from rules.roles import (
     AGE_GROUPS,
     INVITABLE,
     NETWORK,
     PROFESSIONAL,
     STAFF_COORDINATOR,
+    YOUNG,
     asks_relation,
+    asks_telegram_age,
+    under_telegram_age,
 )
-from rules.text import split_message
-from services import membership
+from services import membership, on_behalf
 from storage import queries as q
 from storage.models import Dialog, Participant, Person
 
@@ -75,6 +75,7 @@ class Invite(StatesGroup):
     choose_dialog = State()
     name = State()
     role = State()
+    age = State()  # the young person: under 16 (no link: Telegram's minimum age in the EU)?
     relation = State()
 
 
@@ -151,6 +152,7 @@ async def _show_summary(message: Message, state: FSMContext) -> None:
 
 @router.message(NewDialog.confirm, NOT_COMMAND)
 @router.message(Invite.choose_dialog, NOT_COMMAND)
+@router.message(Invite.age, NOT_COMMAND)
 async def confirm_typed(message: Message) -> None:
     await message.answer(_("Please choose with one of the buttons above."))
 
@@ -240,7 +242,8 @@ async def _ask_name(message: Message, state: FSMContext, dialog: Dialog) -> None
     await state.update_data(dialog_id=dialog.id)
     await message.answer(_(
         "<b>Invite to the dialog about {child}</b>\n\n"
-        "What is the person's name? (e.g. Mette Hansen)").format(child=html.quote(dialog.child_name)))
+        "What is the person's name? (e.g. Mette Hansen)").format(child=html.quote(dialog.child_name)),
+        reply_markup=on_behalf_views.name_keyboard(dialog))
 
 
 @router.message(Invite.name, NOT_COMMAND)
@@ -274,6 +277,21 @@ async def invite_got_role(
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     await state.update_data(role=role)
+    data = await state.get_data()
+    if role == YOUNG and not data.get("offline"):
+        # Telegram's terms: at least 16 in the EU. A young person under 16 takes part without it.
+        raw_id = str(data.get("dialog_id", ""))
+        dialog = await q.get_dialog(session, int(raw_id)) if is_id(raw_id) else None
+        if dialog is not None and under_telegram_age(role, dialog.age_group):
+            await state.set_state(Invite.age)
+            text, keyboard = on_behalf_views.under_16(data["name"], dialog)
+            await query.message.answer(text, reply_markup=keyboard)
+            return
+        if dialog is not None and asks_telegram_age(role, dialog.age_group):
+            await state.set_state(Invite.age)
+            text, keyboard = on_behalf_views.age_question(data["name"])
+            await query.message.answer(text, reply_markup=keyboard)
+            return
     if not asks_relation(role):
         await _create_invitation(query.message, state, session, person, clock, settings, bot, notices,
                                  relation=None)
@@ -288,6 +306,68 @@ async def invite_got_role(
     else:
         ask = _("What should it say next to {name}'s name? (e.g. Mother or Father)")
     await query.message.answer(ask.format(name=name))
+
+
+# As the role: the answer is the conversation's; the seat is checked when the invitation is made.
+@router.callback_query(Invite.age, InviteCb.filter(F.action == InviteAction.AGE), flags=NO_DIALOG)
+async def invite_got_age(
+    query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
+) -> None:
+    data = await state.get_data()
+    raw_id = str(data.get("dialog_id", ""))
+    dialog = await q.get_dialog(session, int(raw_id)) if is_id(raw_id) else None
+    if callback_data.value not in ("under", "over") or dialog is None or "name" not in data:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    if query.message:
+        await query.message.edit_reply_markup(reply_markup=None)
+    if callback_data.value == "under":
+        text, keyboard = on_behalf_views.under_16(data["name"], dialog)
+        await query.message.answer(text, reply_markup=keyboard)
+        return
+    await _create_invitation(query.message, state, session, person, clock, settings, bot, notices, relation=None)
+
+
+# Someone without Telegram: under the name question, or instead of a link for a young person under 16.
+@router.callback_query(InviteCb.filter(F.action == InviteAction.OFFLINE), flags=needs(Action.INVITE))
+async def invite_offline(
+    query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
+) -> None:
+    data = await state.get_data()
+    step = await state.get_state()
+    steps = (Invite.name.state, Invite.role.state, Invite.age.state, Invite.relation.state)
+    if step not in steps or str(data.get("dialog_id")) != callback_data.value:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    if query.message:
+        await query.message.edit_reply_markup(reply_markup=None)
+    await state.update_data(offline=True)
+    if step == Invite.name.state:
+        await query.message.answer(on_behalf_views.offline_name_prompt())
+    elif step == Invite.role.state:
+        await query.message.answer(on_behalf_views.offline_note() + "\n\n" + _(
+            "What is {name}'s role in the dialog?").format(name=html.quote(data["name"])), reply_markup=role_keyboard())
+    elif step == Invite.relation.state:
+        await query.message.answer(on_behalf_views.offline_note())
+    elif asks_relation(data.get("role", "")):
+        await state.set_state(Invite.relation)
+        await query.message.answer(on_behalf_views.offline_note())
+    else:
+        await _create_invitation(query.message, state, session, person, clock, settings, bot, notices, relation=None)
+
+
+@router.callback_query(InviteCb.filter(F.action == InviteAction.CANCEL), flags=NO_DIALOG)
+async def invite_cancelled(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    if query.message:
+        await query.message.edit_reply_markup(reply_markup=None)
+    if await state.get_state() in (Invite.name.state, Invite.role.state, Invite.age.state, Invite.relation.state):
+        await state.clear()
+    await query.message.answer(_("Cancelled. Nothing was saved."))
 
 
 @router.message(Invite.relation, NOT_COMMAND)
@@ -313,6 +393,13 @@ async def _create_invitation(
         await message.answer(refused)
         return
     now = clock.now()
+    if data.get("offline"):
+        added = await on_behalf.add(session, notices, person, dialog, name=data["name"], role=data["role"],
+                                    relation=relation, now=now)
+        await state.clear()
+        text, keyboard = on_behalf_views.offline_added(added, dialog)
+        await message.answer(text, reply_markup=keyboard)
+        return
     invited = await membership.invite(session, notices, dialog, name=data["name"], role=data["role"],
                                       relation=relation, now=now, ttl_days=settings.invite_ttl_days)
     participant = invited.participant
@@ -339,21 +426,4 @@ async def _create_invitation(
         inline_keyboard=[[invite_button(_("Invite one more"), dialog)]]))
 
 
-# ---- /dialoger -----------------------------------------------------------------------------
-
-
-@router.message(Command("dialoger"))
-async def list_dialogs(message: Message, person: Person | None, session: AsyncSession) -> None:
-    if not _is_coordinator(person):
-        await message.answer(not_coordinator())
-        return
-    dialogs = await q.coordinator_dialogs(session, person)
-    if not dialogs:
-        await message.answer(_("You have no dialogs yet. Open one with /ny."))
-        return
-    blocks = [await dialog_block(session, d) for d in dialogs]
-    blocks.append(_("✅ has joined · ⏳ has not opened the link yet"))
-    if any(p.approval == PENDING for d in dialogs for p in d.participants):
-        blocks[-1] += "\n" + _("🕓 waiting for the family's approval")
-    for chunk in split_message("\n\n".join(blocks)):
-        await message.answer(chunk, protect_content=True)
+# /dialoger, the coordinator's desk: handlers/desk.py.

@@ -1,4 +1,4 @@
-"""What the coordinator's flows show: the steps of `/ny` and `/inviter`, `/dialoger`, and the
+"""What the coordinator's flows show: the steps of `/ny` and `/inviter`, a dialog's card (`/dialoger`), and the
 notice that someone can no longer be reached."""
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ class NewDialogCb(CallbackData, prefix="ny"):
 class InviteAction(StrEnum):
     DIALOG = "dialog"  # value: the dialog's id
     ROLE = "role"  # value: the role
+    OFFLINE = "offline"  # value: the dialog's id: the person takes part without Telegram (no link)
+    AGE = "age"  # value: under | over (16, Telegram's minimum age in the EU)
+    CANCEL = "cancel"
 
 
 class InviteCb(CallbackData, prefix="inv"):
@@ -115,7 +118,7 @@ def role_keyboard() -> InlineKeyboardMarkup:
         for role in INVITABLE])
 
 
-# ---- /dialoger -----------------------------------------------------------------------------
+# ---- a dialog's card on the desk (/dialoger: handlers/desk.py) ------------------------------
 
 
 def _account(p: Participant) -> str:

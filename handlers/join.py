@@ -20,6 +20,9 @@ from bot.menus import set_commands_for
 from bot.notices import Notices
 from handlers import texts
 from handlers.choose import drop_notice_buttons
+from handlers.contact_views import registered_keyboard, talk_first_reply
+from handlers.home import show_home
+from handlers.home_views import has_menu, main_menu, next_step_markup
 from handlers.join_views import (
     ConsentCb,
     RemoveSeatCb,
@@ -31,12 +34,11 @@ from handlers.join_views import (
     link_unknown,
     link_used,
     send_consent_card,
-    state_line,
     welcome_active,
 )
 from handlers.seats import NO_DIALOG, needs
 from rules import consent as consent_rules
-from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED, PAUSED, Action, Refusal, shows_child_name
+from rules.access import ACTIVE, AWAITING_CONSENT, PAUSED, Action, Refusal
 from rules.roles import STAFF_COORDINATOR
 from rules.tokens import looks_like_token
 from services import consent, membership
@@ -74,13 +76,13 @@ async def start_with_token(
     if outcome in (Link.REGISTERED, Link.JOINED):
         await set_commands_for(bot, followed.person, session)
     if outcome == Link.REGISTERED:
-        await message.answer(_registered(followed.person))
+        await message.answer(_registered(followed.person), reply_markup=registered_keyboard(followed.person))
     elif outcome in (Link.MINE, Link.ALREADY_IN):
         await message.answer(already_in(seat, dialog))
         if outcome == Link.MINE:
-            await show_home(message, session, followed.person)
+            await show_home(message, session, followed.person, clock, settings=settings)
     elif outcome == Link.JOINED:
-        await _welcome(message, session, followed)
+        await _welcome(message, session, followed, clock)
     elif outcome == Link.AWAITING_APPROVAL:
         await message.answer(_(
             "Thank you for opening your invitation.\n\n"
@@ -95,34 +97,43 @@ async def start_with_token(
         await message.answer({
             Link.UNKNOWN: link_unknown, Link.WITHDRAWN: invitation_withdrawn, Link.USED: link_used,
             Link.EXPIRED: link_expired,
+            # staff: registration of staff by an administrator's link
             Link.REGISTRATION_USED: lambda: _(
                 "This link has already been used. Ask your administrator for a new one if you need it."),
+            # staff: registration of staff by an administrator's link
             Link.REGISTRATION_EXPIRED: lambda: _("This link has expired. Ask your administrator for a new one."),
         }[outcome]())
 
 
-async def _welcome(message: Message, session: AsyncSession, followed: membership.Followed) -> None:
+async def _welcome(message: Message, session: AsyncSession, followed: membership.Followed, clock: Clock) -> None:
     participant, dialog = followed.seat, followed.dialog
+    # The main menu comes with the first words (not with the consent card: it asks first).
+    menu = main_menu() if has_menu(followed.person) else None
     if participant.consent_giver and dialog.state in (AWAITING_CONSENT,):
         await send_consent_card(message, session, dialog, participant)
     elif dialog.state == AWAITING_CONSENT:
         # Not the child's name: the family has not said yes, and the link may have been forwarded.
         await message.answer(_("Welcome, {name}. You have opened your invitation.").format(
-            name=html.quote(participant.name)) + "\n\n" + texts.awaiting_consent())
+            name=html.quote(participant.name)) + "\n\n" + texts.awaiting_consent(), reply_markup=menu)
     elif dialog.state == PAUSED:
         await message.answer(_("Welcome, {name}. You are now part of the dialog about {child}.").format(
             name=html.quote(participant.name), child=html.quote(dialog.child_name))
-            + "\n\n" + texts.refusal(Refusal.PAUSED, dialog))
+            + "\n\n" + texts.refusal(Refusal.PAUSED, dialog), reply_markup=menu)
     else:
-        await message.answer(welcome_active(participant, dialog))  # a meeting's invitation follows
+        await message.answer(welcome_active(participant, dialog), reply_markup=menu)
+        line, keyboard = await next_step_markup(session, participant, clock.now())
+        if line:
+            await message.answer(line, reply_markup=keyboard)  # a meeting's invitation follows
 
 
 def _registered(person: Person) -> str:
     if person.staff_role == STAFF_COORDINATOR:
+        # staff: registration of staff by an administrator's link
         return _(
             "Welcome, {name}. You are now registered as a coordinator in Samspil.\n\n"
             "Open a dialog with /ny, invite participants with /inviter and follow your dialogs with /dialoger."
         ).format(name=html.quote(person.name))
+    # staff: registration of staff by an administrator's link
     return _(
         "Welcome, {name}. You are now registered as a professional in Samspil.\n\n"
         "When a coordinator invites you to a dialog, you will receive a personal link."
@@ -197,16 +208,18 @@ async def consent_answer(
             reply += "\n\n" + _("The dialog starts when {names} has also given consent.").format(
                 names=", ".join(html.quote(p.name) for p in outcome.missing))
         elif outcome.state_before == PAUSED:
-            reply += "\n\n" + _("The dialog about {child} continues. Type /hjaelp to see what you can do.").format(
-                child=html.quote(dialog.child_name))
+            reply += "\n\n" + _("The dialog about {child} continues.").format(child=html.quote(dialog.child_name))
         elif outcome.state_before != ACTIVE:
-            reply += "\n\n" + _("The dialog about {child} is now open. Type /hjaelp to see what you can do.").format(
-                child=html.quote(dialog.child_name))
-        await bot.send_message(person.telegram_id, reply)
+            reply += "\n\n" + _("The dialog about {child} is now open.").format(child=html.quote(dialog.child_name))
+        # The main menu comes with the thanks; the next step (when the dialog is open) after it.
+        await bot.send_message(person.telegram_id, reply, reply_markup=main_menu() if has_menu(person) else None)
+        if outcome.state_after == ACTIVE:
+            line, keyboard = await next_step_markup(session, participant, now)
+            if line:
+                await bot.send_message(person.telegram_id, line, reply_markup=keyboard)
     elif answer == consent_rules.TALK_FIRST:
-        await bot.send_message(person.telegram_id, _(
-            "That is perfectly fine. Your coordinator will be told and will contact you. "
-            "When you are ready, type /start to see the question again."))
+        text, keyboard = talk_first_reply(await session.get(Person, dialog.coordinator_id), dialog.id)
+        await bot.send_message(person.telegram_id, text, reply_markup=keyboard)
     else:
         await bot.send_message(person.telegram_id, _(
             "You have said no thanks. The dialog does not start and nobody else gets access. "
@@ -226,14 +239,17 @@ async def remove_seat(query: CallbackQuery, callback_data: RemoveSeatCb, session
     elif outcome == membership.Removed.REFUSED:
         await query.answer(texts.refusal(removal.refusal, removal.named), show_alert=True)
     elif outcome == membership.Removed.ALREADY:
+        # staff: the coordinator removes a seat (answer to their own tap)
         await query.answer(_("{name} has already been removed.").format(name=seat.name), show_alert=True)
         await drop_notice_buttons(query)
     elif outcome == membership.Removed.CONSENT_SEAT:
+        # staff: the coordinator removes a seat (answer to their own tap)
         await query.answer(_("A parent with custody cannot be removed here. Close the dialog with "
                              "/luk if the wrong person has given consent."), show_alert=True)
     else:
         await query.answer()
         await drop_notice_buttons(query)
+        # staff: the coordinator removes a seat (answer to their own tap)
         await query.message.answer(_("{who} has been removed from the dialog about {child}. They no longer "
                                      "have access. The parents with custody are told.").format(
             who=texts.who(seat), child=html.quote(removal.dialog.child_name)))
@@ -243,7 +259,8 @@ async def remove_seat(query: CallbackQuery, callback_data: RemoveSeatCb, session
 
 
 @router.message(CommandStart())
-async def start_plain(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
+async def start_plain(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
+                      clock: Clock, settings: Settings) -> None:
     await state.clear()
     seats = await q.seats_of(session, person) if person is not None else []
     if person is not None and person.staff_role is None and seats and all(
@@ -262,29 +279,4 @@ async def start_plain(message: Message, session: AsyncSession, person: Person | 
             "municipality. If you have been given one, just open it.\n\n"
             "Type /sprog to choose another language."))
         return
-    await show_home(message, session, person)
-
-
-async def show_home(message: Message, session: AsyncSession, person: Person) -> None:
-    """Where this person stands in each dialog; a pending consent question is asked again."""
-    seats = await q.seats_of(session, person)
-    lines = [_("Hi {name}.").format(name=html.quote(person.name or ""))]
-    pending: list[Participant] = []
-    latest_cache: dict[int, dict[int, str]] = {}
-    for p in seats:
-        d = p.dialog
-        if d.state == CLOSED or p.approval == consent_rules.PENDING:
-            continue
-        if p.consent_giver and d.state != ACTIVE:
-            latest_cache[d.id] = latest_cache.get(d.id) or await q.latest_answers(session, d.id)
-            # A withdrawal is not asked again on every /start: /samtykke gives it back.
-            if latest_cache[d.id].get(p.id) not in (consent_rules.GIVEN, consent_rules.WITHDRAWN):
-                pending.append(p)
-        lines.append(state_line(d) if shows_child_name(q.seat(p), d.state)
-                     else _("• A dialog you were invited to is waiting for the family's consent."))
-    if not seats and person.staff_role == STAFF_COORDINATOR:
-        lines.append(_("You have no dialogs yet. Open one with /ny."))
-    lines.append(_("Type /hjaelp to see what you can do."))
-    await message.answer("\n\n".join(lines))
-    for p in pending:
-        await send_consent_card(message, session, p.dialog, p)
+    await show_home(message, session, person, clock, settings=settings)

@@ -8,12 +8,15 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import fmt_date
 from bot.notices import RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id
+from handlers.contact_views import contact_lines
+from handlers.home_views import with_next_step
 from rules import consent as consent_rules
-from rules.access import ACTIVE, AWAITING_CONSENT, PAUSED, shows_child_name
+from rules.access import ACTIVE, PAUSED, shows_child_name
 from services.consent import fingerprint
 from storage import queries as q
 from storage.models import Consent, Dialog, Participant, Person
@@ -32,40 +35,75 @@ class ConsentCb(CallbackData, prefix="consent"):
 # ---- the consent card ---------------------------------------------------------------------
 
 
-def consent_text(dialog: Dialog, participant: Participant, coordinator: Person | None) -> tuple[str, list[str]]:
-    """The exact text a consent giver is asked to consent to, and the list shown."""
+class DataInfoCb(CallbackData, prefix="datainfo"):
+    """"Read more about your data" under the consent card (handlers/privacy.py answers it)."""
+
+    dialog_id: Id = 0
+
+
+def settings_of(session: AsyncSession) -> Settings | None:
+    """The app's settings, as the update's transaction carries them (bot/middlewares.py)."""
+    notices = session.info.get("notices")
+    return getattr(notices, "settings", None)
+
+
+def consent_text(dialog: Dialog, participant: Participant, coordinator: Person | None,
+                 settings: Settings | None = None) -> tuple[str, list[str]]:
+    """The exact text a consent giver is asked to consent to, and the list shown.
+
+    Short enough for a phone, and complete: who invites whom to what, how to reach the
+    coordinator, who sees what, what is stored and for how long, who is responsible, that
+    it is voluntary and how to withdraw (GDPR art. 7(3) and 13). The fuller text is behind
+    "Read more about your data" (handlers/privacy_views.py `privacy_text`).
+    """
     # Who is in: not those still waiting for the family's approval, nor those refused.
     others = [p for p in dialog.participants if p.role != "coordinator"
               and p.approval not in (consent_rules.PENDING, consent_rules.REFUSED)]
     listed = [texts.who(p) for p in others]
     coordinator_name = html.quote(coordinator.name or "") if coordinator else ""
-    body = _(
+    head = _(
         "Hi {name}\n\n"
         "{coordinator} has invited you to a dialog where we work together to support "
         "{child}'s development and wellbeing.\n\n"
         "<b>The purpose of the dialog</b> ({date}):\n{purpose}\n\n"
-        "<b>Coordinator:</b> {coordinator}\n"
-        "<b>Invited:</b>\n{invited}\n\n"
-        "Each of you writes what worries you, what works well and what you would like to happen, "
-        "and places the situation on a scale. Nobody else gets in until the parents with custody "
-        "have given their consent.\n\n"
-        "Do you give your consent that the people above may take part in the dialog?"
+        "<b>Coordinator:</b> {coordinator}"
     ).format(
         name=html.quote(participant.name),
         coordinator=coordinator_name,
         child=html.quote(dialog.child_name),
         date=fmt_date(dialog.purpose_updated_at),
         purpose=html.quote(dialog.purpose),
-        invited="\n".join(f"• {line}" for line in listed),
     )
-    return body, listed
+    lines = contact_lines(coordinator)
+    if lines:
+        head += "\n" + lines
+    invited = _("<b>Invited:</b>\n{invited}").format(invited="\n".join(f"• {line}" for line in listed))
+    what = _("<b>What happens</b>\n"
+             "Each of you writes what worries you, what works well and what should happen. "
+             "You also give your number on the ruler. Only the people above see what you share.")
+    municipality = html.quote(settings.municipality_name) if settings else ""
+    data = _("<b>Your data</b>\n"
+             "We keep what you write, your number and your answers. {municipality} is responsible for "
+             "your data. It is deleted {period} after the dialog is closed.").format(
+        municipality=municipality or _("The municipality"),
+        period=texts.retention_period(settings) if settings else _("the retention period"))
+    privacy_contact = settings.municipality_privacy_contact.strip() if settings else ""
+    if privacy_contact:
+        data += " " + _("Questions about your data: {contact}").format(contact=html.quote(privacy_contact))
+    choice = _("<b>You decide</b>\n"
+               "Saying yes is voluntary. You can withdraw your consent at any time: type /samtykke and "
+               "tap the button. Then the dialog pauses at once. Nobody can see anything in it, and nothing "
+               "more is shared.")
+    question = _("Do you give your consent for the people invited to take part?")
+    return "\n\n".join((head, invited, what, data, choice, question)), listed
 
 
-def card_of(session: AsyncSession):  # type: ignore[no-untyped-def]
+def card_of(session: AsyncSession, settings: Settings | None = None):  # type: ignore[no-untyped-def]
     """The consent card of a seat as it reads now (services.consent.Card)."""
 
     async def card(dialog: Dialog, participant: Participant) -> tuple[str, list[str]]:
-        return consent_text(dialog, participant, await session.get(Person, dialog.coordinator_id))
+        return consent_text(dialog, participant, await session.get(Person, dialog.coordinator_id),
+                            settings or settings_of(session))
 
     return card
 
@@ -81,11 +119,14 @@ def consent_keyboard(participant: Participant, body: str) -> InlineKeyboardMarku
         button(_("Yes, I give my consent"), consent_rules.GIVEN),
         button(_("I want to talk to the coordinator first"), consent_rules.TALK_FIRST),
         button(_("No thanks"), consent_rules.DECLINED),
+        [InlineKeyboardButton(text=_("Read more about your data"),
+                              callback_data=DataInfoCb(dialog_id=participant.dialog_id).pack())],
     ])
 
 
-async def send_consent_card(message: Message, session: AsyncSession, dialog: Dialog, participant: Participant) -> None:
-    body, _listed = await card_of(session)(dialog, participant)
+async def send_consent_card(message: Message, session: AsyncSession, dialog: Dialog, participant: Participant,
+                            settings: Settings | None = None) -> None:
+    body, _listed = await card_of(session, settings)(dialog, participant)
     await message.answer(body, reply_markup=consent_keyboard(participant, body), protect_content=True)
 
 
@@ -115,19 +156,8 @@ def link_unknown() -> str:
 
 
 def welcome_active(participant: Participant, dialog: Dialog) -> str:
-    return _(
-        "Welcome, {name}. You are now part of the dialog about {child}, and it is open.\n\n"
-        "Type /hjaelp to see what you can do."
-    ).format(name=html.quote(participant.name), child=html.quote(dialog.child_name))
-
-
-def state_line(d: Dialog) -> str:
-    child = html.quote(d.child_name)
-    if d.state == ACTIVE:
-        return _("• The dialog about {child} is open.").format(child=child)
-    if d.state == AWAITING_CONSENT:
-        return _("• The dialog about {child} is waiting for the family's consent.").format(child=child)
-    return _("• The dialog about {child} is paused.").format(child=child)
+    return _("Welcome, {name}. You are now part of the dialog about {child}, and it is open.").format(
+        name=html.quote(participant.name), child=html.quote(dialog.child_name))
 
 
 # ---- notices of this flow, composed when they are sent --------------------------------------
@@ -138,12 +168,15 @@ async def _joined(ctx: RenderContext, payload: dict) -> Rendered | None:
     p = await ctx.session.get(Participant, payload["participant_id"])
     if p is None or p.removed_at is not None:
         return None
+    # staff: a notice to the coordinator
     text = _("{who} has opened the invitation to the dialog about {child}.").format(
         who=texts.who(p), child=html.quote(p.dialog.child_name))
     if p.opened_by:
+        # staff: a notice to the coordinator
         text += "\n" + _("Telegram account: {account}").format(account=html.quote(p.opened_by))
     if p.consent_giver or p.person_id is None:
         return Rendered(text)
+    # staff: a notice to the coordinator
     text += "\n\n" + _("Is it not the right person? Then remove them, and invite the right one with /inviter.")
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
         text=_("🚫 Remove {name}").format(name=p.name),
@@ -173,15 +206,20 @@ async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
     if consent is None or p is None:
         return None
     text = {
+        # staff: a notice to the coordinator
         consent_rules.GIVEN: _("{who} has given consent to the dialog about {child}."),
+        # staff: a notice to the coordinator
         consent_rules.TALK_FIRST: _("{who} would like to talk to you before giving consent to the dialog about {child}."),
+        # staff: a notice to the coordinator
         consent_rules.DECLINED: _("{who} has declined the dialog about {child}."),
+        # staff: a notice to the coordinator
         consent_rules.WITHDRAWN: _("{who} has withdrawn their consent to the dialog about {child}."),
     }.get(consent.answer)
     if text is None:
         return None
     text = text.format(who=texts.who(p), child=html.quote(p.dialog.child_name))
     if consent.answer == consent_rules.WITHDRAWN and p.dialog.state == PAUSED:
+        # staff: a notice to the coordinator
         text += "\n\n" + _("The dialog is paused: the participants have no access and get no reminders "
                             "until consent is given again.")
     return Rendered(text)
@@ -192,9 +230,8 @@ async def _dialog_resumed(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await ctx.session.get(Dialog, payload["dialog_id"])
     if dialog is None or dialog.state != ACTIVE:
         return None
-    return Rendered(_(
-        "▶️ The dialog about {child} continues: the family has given consent again.\n\n"
-        "Type /hjaelp to see what you can do."
+    return await _with_next_step(ctx, dialog, _(
+        "▶️ The dialog about {child} continues: the family has given consent again."
     ).format(child=html.quote(dialog.child_name)))
 
 
@@ -203,7 +240,15 @@ async def _dialog_open(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await ctx.session.get(Dialog, payload["dialog_id"])
     if dialog is None or dialog.state != ACTIVE:
         return None
-    return Rendered(_(
-        "The dialog about {child} is now open: the family has given consent.\n\n"
-        "Type /hjaelp to see what you can do."
+    return await _with_next_step(ctx, dialog, _(
+        "The dialog about {child} is now open: the family has given consent."
     ).format(child=html.quote(dialog.child_name)))
+
+
+async def _with_next_step(ctx: RenderContext, dialog: Dialog, text: str) -> Rendered:
+    """The notice, then the recipient's next step in the dialog with its button."""
+    seat = await q.participant_in(ctx.session, ctx.person, dialog.id)
+    if seat is None:
+        return Rendered(text)
+    text, keyboard = await with_next_step(text, ctx.session, seat, ctx.row.due_at, tz=ctx.settings.tz)
+    return Rendered(text, keyboard)

@@ -25,11 +25,13 @@ from bot.clock import Clock
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id, dialog_buttons
+from handlers.home_views import with_next_step
 from handlers.seats import NO_DIALOG, needs
-from rules.access import ACTIVE, Action, decide
+from rules.access import CLOSED, Action, decide
 from rules.cpr import contains_cpr
 from rules.dialog_config import Area, DialogConfig
 from rules.roles import COORDINATOR
+from services import contact
 from storage import inputs
 from storage import queries as q
 from storage.inputs import BOXES
@@ -38,7 +40,7 @@ from storage.models import Participant, Person
 router = Router(name="loose_text")
 
 BOX_LIMIT = 10_000  # as a box written in /input (handlers/dialog_input.py)
-MESSAGE_LIMIT = 3_000  # a message to the coordinator fits one Telegram message with its header
+MESSAGE_LIMIT = contact.MESSAGE_LIMIT  # a message to the coordinator fits one Telegram message with its header
 
 
 class LooseText(StatesGroup):
@@ -188,24 +190,22 @@ async def box_picked(query: CallbackQuery, callback_data: LooseCb, seat: Partici
     inputs.write_box(entry, callback_data.box, text, append=True, now=now)
     await state.clear()
     await query.answer()
-    await _edit(query, _(
-        "✓ Saved in your draft: {area}, {box}. Only you can see it until you share it. "
-        "Type /input to see it and share it.").format(
-            area=html.quote(area.label(_locale())), box=texts.box_title(callback_data.box)))
+    saved, keyboard = await with_next_step(_(
+        "✓ Saved in your draft: {area}, {box}. Only you can see it until you share it.").format(
+            area=html.quote(area.label(_locale())), box=texts.box_title(callback_data.box)), session, p, now)
+    await query.message.edit_text(saved, reply_markup=keyboard)
 
 
 async def _send_to_coordinator(query: CallbackQuery, session: AsyncSession, p: Participant, state: FSMContext,
                                notices: Notices, text: str) -> None:
-    if p.role == COORDINATOR:
-        await query.answer(texts.refusal(None), show_alert=True)
-        return
-    if len(text) > MESSAGE_LIMIT:
+    sent = await contact.send_to_coordinator(session, notices, p, text, key=query.id)
+    if sent.outcome == contact.Sent.TOO_LONG:
         await query.answer(texts.too_long(MESSAGE_LIMIT), show_alert=True)
         return
-    coordinator = await session.get(Person, p.dialog.coordinator_id)
-    await notices.add(session, to=coordinator, kind="family_message",
-                      key=f"msg:{p.id}:{query.id}", payload={"participant_id": p.id},
-                      dialog_id=p.dialog_id, body=text)
+    if sent.outcome != contact.Sent.SENT:
+        await query.answer(texts.refusal(sent.refusal, p.dialog if sent.refusal else None), show_alert=True)
+        return
+    coordinator = sent.coordinator
     await state.clear()
     await query.answer()
     await _edit(query, _("✓ Sent to the coordinator, {name}. They will get back to you.").format(
@@ -224,7 +224,8 @@ async def drop(query: CallbackQuery, state: FSMContext) -> None:
 @renderer("family_message")
 async def _family_message(ctx: RenderContext, payload: dict) -> Rendered | None:
     p = await ctx.session.get(Participant, payload["participant_id"])
-    if p is None or not ctx.row.body or p.dialog.state != ACTIVE:
+    # Also before consent and while paused: "I want to talk to the coordinator first" leads here.
+    if p is None or not ctx.row.body or p.dialog.state == CLOSED:
         return None
     return Rendered(_("✉️ A message from {who} about {child}:").format(
         who=texts.who(p), child=html.quote(p.dialog.child_name)) + "\n\n" + html.quote(ctx.row.body))

@@ -7,7 +7,10 @@ notice with the running count, and `/moede` shows who is coming. Before the
 meeting, those who have not shared input or scaled are reminded; those coming
 are reminded the day before. On the day the coordinator starts the meeting
 (agenda, who has given what), sets the joint target on the ruler and closes it,
-which ends the round and starts the next. Handlers here parse, authorize (`needs`:
+which ends the round and starts the next. Closing records the minutes in a few taps
+(`CloseFlow`): who was there (prefilled from the answers, one tap moves a person on),
+a short summary (optional), the next meeting (or not yet) and the case number; then
+everyone gets the referat through the outbox. Handlers here parse, authorize (`needs`:
 handlers/seats.py), call one use case (services/meetings.py) and render (meeting_views.py).
 """
 
@@ -31,6 +34,7 @@ from handlers import meeting_views as views
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.home_views import with_next_step
 from handlers.meeting_views import MeetingAction, MeetingCb, RsvpCb
 from handlers.seats import needs
 from rules.access import Action, decide
@@ -356,31 +360,256 @@ async def target_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Pa
     await query.message.edit_text(text, reply_markup=keyboard)
 
 
+# ---- closing: who was there, what was decided, the next meeting -> the minutes of record -------------
+
+
+class CloseFlow(StatesGroup):
+    # data: dialog_id, meeting_id, next_at (ISO, optional), next_place (optional),
+    # checked (the check card was shown: changing who was there goes back to it)
+    attendance = State()
+    summary = State()
+    next = State()
+    when = State()
+    place = State()
+    case_ref = State()
+    confirm = State()
+
+
+async def _closing(state: FSMContext, meeting: Meeting) -> dict:
+    """The close conversation's data, if it is about `meeting` (else nothing of another one)."""
+    data = await state.get_data()
+    if (await state.get_state() or "").startswith("CloseFlow:") and int(data.get("meeting_id", 0)) == meeting.id:
+        return data
+    return {}
+
+
+async def _close_step(query: CallbackQuery, state: FSMContext, meeting: Meeting, *steps: State) -> bool:
+    """Whether the close conversation stands at one of `steps` for this meeting (the tapped
+    message's buttons then go); otherwise the button is stale."""
+    data = await state.get_data()
+    if await state.get_state() not in {s.state for s in steps} or int(data.get("meeting_id", 0)) != meeting.id:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return False
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    return True
+
+
+async def _show_close_card(message: Message, session: AsyncSession, state: FSMContext, dialog: Dialog,
+                           meeting: Meeting) -> None:
+    await state.set_state(CloseFlow.confirm)
+    await state.update_data(checked=True)
+    data = await state.get_data()
+    marks = await meetings.attendance_of(session, dialog, meeting)
+    next_at = datetime.fromisoformat(data["next_at"]) if data.get("next_at") else None
+    text, keyboard = views.close_card(dialog, meeting, marks, next_at, data.get("next_place"))
+    await message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+async def _ask_next(message: Message, state: FSMContext, dialog: Dialog, meeting: Meeting) -> None:
+    await state.set_state(CloseFlow.next)
+    text, keyboard = views.next_question(dialog, meeting)
+    await message.answer(text, reply_markup=keyboard)
+
+
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.close), flags=MANAGE)
 async def close_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                       session: AsyncSession) -> None:
+                       session: AsyncSession, state: FSMContext) -> None:
+    """Step 1: who was there, prefilled from the answers to the invitation."""
     meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None:
-        await query.answer()
-        text, keyboard = views.close_question(seat.dialog, meeting)
-        await query.message.answer(text, reply_markup=keyboard)
+    if meeting is None:
+        return
+    await query.answer()
+    data = await _closing(state, meeting)
+    await state.clear()
+    await state.update_data(dialog_id=seat.dialog.id, meeting_id=meeting.id, next_at=data.get("next_at"),
+                            next_place=data.get("next_place"), checked=bool(data.get("checked")))
+    await state.set_state(CloseFlow.attendance)
+    marks = await meetings.attendance_of(session, seat.dialog, meeting)
+    text, keyboard = views.attendance_card(seat.dialog, meeting, marks)
+    await query.message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.attend), flags=MANAGE)
+async def attend_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                        session: AsyncSession) -> None:
+    """One tap: that person moves on (present -> sent apologies -> absent); the card shows it."""
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is None:
+        return
+    if await meetings.toggle_attendance(session, seat.dialog, meeting, callback_data.value) is not Outcome.DONE:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    marks = await meetings.attendance_of(session, seat.dialog, meeting)
+    text, keyboard = views.attendance_card(seat.dialog, meeting, marks)
+    await query.message.edit_text(text, reply_markup=keyboard)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.attended), flags=MANAGE)
+async def attended_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                          session: AsyncSession, state: FSMContext) -> None:
+    """Step 2: the summary (or straight to the check, when coming back to change who was there)."""
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is None:
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    data = await _closing(state, meeting)
+    if not data:
+        await state.clear()
+        await state.update_data(dialog_id=seat.dialog.id, meeting_id=meeting.id)
+    elif data.get("checked"):
+        await _show_close_card(query.message, session, state, seat.dialog, meeting)
+        return
+    await state.set_state(CloseFlow.summary)
+    text, keyboard = views.summary_question(seat.dialog, meeting)
+    await query.message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+@router.message(CloseFlow.summary, NOT_COMMAND)
+async def got_summary(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
+    p = await _flow_seat(message, session, person, state)
+    if p is None:
+        return
+    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
+    text = await read_answer(message, meetings.SUMMARY_LIMIT)
+    if text is None or meeting is None:
+        return
+    if meetings.record_summary(meeting, text) is not Outcome.DONE:
+        await state.clear()
+        await message.answer(views.stale_meeting(meeting))
+        return
+    await message.answer(_("Thank you – the summary is in the minutes."))
+    await _ask_next(message, state, p.dialog, meeting)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.no_summary), flags=MANAGE)
+async def no_summary_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                            session: AsyncSession, state: FSMContext) -> None:
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.summary):
+        await _ask_next(query.message, state, seat.dialog, meeting)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.plan_next), flags=MANAGE)
+async def plan_next_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                           session: AsyncSession, state: FSMContext) -> None:
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.next, CloseFlow.confirm):
+        await state.set_state(CloseFlow.when)
+        await query.message.answer(views.next_when_question(seat.dialog))
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.no_next), flags=MANAGE)
+async def no_next_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                         session: AsyncSession, state: FSMContext) -> None:
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.next):
+        await state.update_data(next_at=None, next_place=None)
+        await _show_close_card(query.message, session, state, seat.dialog, meeting)
+
+
+@router.message(CloseFlow.when, NOT_COMMAND)
+async def got_next_when(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
+                        clock: Clock, settings: Settings) -> None:
+    p = await _flow_seat(message, session, person, state)
+    if p is None:
+        return
+    text = await read_answer(message, WHEN_LIMIT)
+    if text is None:
+        return
+    try:
+        starts = parse_meeting_time(text, now=clock.now(), tz=settings.tz)
+    except DateParseError as exc:
+        await message.answer(views.date_error(exc.code))
+        return
+    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
+    if meeting is None:
+        await state.clear()
+        await message.answer(texts.stale_button())
+        return
+    await state.update_data(next_at=starts.isoformat())
+    await state.set_state(CloseFlow.place)
+    text, keyboard = views.next_place_question(p.dialog, meeting)
+    await message.answer(text, reply_markup=keyboard)
+
+
+@router.message(CloseFlow.place, NOT_COMMAND)
+async def got_next_place(message: Message, session: AsyncSession, person: Person | None,
+                         state: FSMContext) -> None:
+    p = await _flow_seat(message, session, person, state)
+    if p is None:
+        return
+    place = await read_answer(message, PLACE_LIMIT)
+    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
+    if place is None or meeting is None:
+        return
+    await state.update_data(next_place=place)
+    await _show_close_card(message, session, state, p.dialog, meeting)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.next_same_place), flags=MANAGE)
+async def next_same_place_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                                 session: AsyncSession, state: FSMContext) -> None:
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.place):
+        await state.update_data(next_place=meeting.place)
+        await _show_close_card(query.message, session, state, seat.dialog, meeting)
+
+
+@router.callback_query(MeetingCb.filter(F.action == MeetingAction.case_ref), flags=MANAGE)
+async def case_ref_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
+                          session: AsyncSession, state: FSMContext) -> None:
+    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.confirm):
+        await state.set_state(CloseFlow.case_ref)
+        await query.message.answer(views.case_ref_question(seat.dialog))
+
+
+@router.message(CloseFlow.case_ref, NOT_COMMAND)
+async def got_case_ref(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
+    p = await _flow_seat(message, session, person, state)
+    if p is None:
+        return
+    text = await read_answer(message, meetings.CASE_REF_LIMIT)
+    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
+    if text is None or meeting is None:
+        return
+    problem = meetings.set_case_ref(p.dialog, None if text.strip() in ("-", "–") else text)
+    if problem is not None:
+        await message.answer(views.case_ref_problem(problem))
+        return
+    await _show_close_card(message, session, state, p.dialog, meeting)
+
+
+@router.message(CloseFlow.next, NOT_COMMAND)
+@router.message(CloseFlow.confirm, NOT_COMMAND)
+async def close_typed(message: Message) -> None:
+    await message.answer(_("Please choose with one of the buttons above."))
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.close_yes), flags=MANAGE)
 async def close_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                           session: AsyncSession, clock: Clock, settings: Settings, notices: Notices,
-                           dialog_config: DialogConfig) -> None:
+                           session: AsyncSession, state: FSMContext, clock: Clock, settings: Settings,
+                           notices: Notices, dialog_config: DialogConfig) -> None:
+    """Close with what was recorded (who was there: as recorded, else from the answers); the
+    next meeting is called if one was given; everyone gets the minutes through the outbox."""
     meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
     await query.answer()  # before the report is rendered
     await query.message.edit_reply_markup(reply_markup=None)
-    closed = await meetings.close_meeting(session, notices, dialog_config, settings, seat.dialog, meeting,
-                                          clock.now())
-    await query.message.answer(_(
-        "The meeting is closed. Round {next} has begun: before the next meeting everyone gives new "
-        "input and scales again. Remember to send the plan for approval under /plan.").format(
-            next=closed.next_round))
+    data = await _closing(state, meeting)
+    now = clock.now()
+    next_at = datetime.fromisoformat(data["next_at"]) if data.get("next_at") else None
+    if next_at is not None and next_at <= now:
+        next_at = None  # the time passed while the card waited: the coordinator plans it with /moede
+    closed = await meetings.close_meeting(session, notices, dialog_config, settings, seat.dialog, meeting, now,
+                                          next_at=next_at, next_place=data.get("next_place"))
+    if data:
+        await state.clear()
+    await query.message.answer(views.closed_text(closed))
 
 
 # ---- Jeg kommer / Jeg kan ikke -------------------------------------------------------------------
@@ -397,4 +626,5 @@ async def rsvp(query: CallbackQuery, callback_data: RsvpCb, seat: Participant, s
         await query.answer(views.rsvp_refusal(answered), show_alert=alert)
         return
     await query.answer()
-    await query.message.answer(views.rsvp_thanks(bool(callback_data.coming)))
+    text, keyboard = await with_next_step(views.rsvp_thanks(bool(callback_data.coming)), session, seat, clock.now())
+    await query.message.answer(text, reply_markup=keyboard)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import fmt_short
+from bot.labels import author
 from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.reports import overview_pdf_button
@@ -158,7 +159,7 @@ async def render_page(session: AsyncSession, p: Participant, config: DialogConfi
 
 
 def _entry_block(e: InputEntry) -> str:
-    head = f"<i>{fmt_short(e.shared_at)} · {texts.who(e.participant)}</i>"
+    head = f"<i>{fmt_short(e.shared_at)} · {author(texts.who(e.participant), by_coordinator=e.written_by_id is not None)}</i>"
     parts = [head]
     for box in BOXES:
         body = inputs.box_text(e, box)

@@ -20,6 +20,7 @@ from handlers import plan_views as views
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
+from handlers.home_views import with_next_step
 from handlers.plan_views import AnswerAction, PlanAction, PlanAnswerCb, PlanCb, TaskAction, TaskCb
 from handlers.seats import NO_DIALOG, needs
 from rules.access import Action, Refusal
@@ -70,6 +71,15 @@ async def _reply(query: CallbackQuery, toast: str | None, alert: bool | None, re
     await query.answer(toast, show_alert=alert)
     if reply:
         await query.message.answer(reply)
+
+
+async def _reply_and_next(query: CallbackQuery, session: AsyncSession, seat: Participant, clock: Clock,
+                          toast: str | None, alert: bool | None, reply: str | None) -> None:
+    """As `_reply`, with the person's next step (and its button) after the answer in the chat."""
+    await query.answer(toast, show_alert=alert)
+    if reply:
+        text, keyboard = await with_next_step(reply, session, seat, clock.now())
+        await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.message(Command("plan"))
@@ -344,7 +354,8 @@ async def _giver_of_version(query: CallbackQuery, data: PlanAnswerCb, seat: Part
 async def agree(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, session: AsyncSession,
                 clock: Clock, notices: Notices) -> None:
     if await _giver_of_version(query, callback_data, seat):
-        await _reply(query, *views.agreed_reply(await plan.agree(session, notices, seat, clock.now())))
+        await _reply_and_next(query, session, seat, clock,
+                              *views.agreed_reply(await plan.agree(session, notices, seat, clock.now())))
 
 
 @router.callback_query(PlanAnswerCb.filter(F.action == AnswerAction.comment), flags=needs(Action.READ_SHARED))
@@ -388,8 +399,8 @@ async def task_gone_tapped(query: CallbackQuery) -> None:
 @router.callback_query(TaskCb.filter(F.action == TaskAction.done), flags=needs(Action.READ_SHARED))
 async def task_done(query: CallbackQuery, callback_data: TaskCb, seat: Participant, session: AsyncSession,
                     clock: Clock, notices: Notices) -> None:
-    await _reply(query, *views.task_reply(await plan.mark_done(session, notices, seat, callback_data.task_id,
-                                                               clock.now())))
+    await _reply_and_next(query, session, seat, clock, *views.task_reply(
+        await plan.mark_done(session, notices, seat, callback_data.task_id, clock.now())))
 
 
 @router.callback_query(TaskCb.filter(F.action == TaskAction.help), flags=needs(Action.READ_SHARED))

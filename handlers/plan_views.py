@@ -340,6 +340,7 @@ def area_picker(dialog: Dialog, config: DialogConfig) -> tuple[str, InlineKeyboa
 
 
 def ask_goal_text(area: Area) -> str:
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return _("<b>{area}</b>\n\nWrite the goal, e.g. \"The friendships in the class should "
              "be strengthened and supported.\"").format(area=html.quote(area.label(_locale())))
 
@@ -359,6 +360,7 @@ def goal_removal(dialog: Dialog, goal: Goal) -> tuple[str, InlineKeyboardMarkup]
 
 
 def ask_new_task(goal: Goal) -> str:
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return _("<b>New task</b> under the goal \"{goal}\"\n\nWhat is to be done? "
              "Describe the task in a few sentences.").format(goal=html.quote(truncate(goal.text, 80)))
 
@@ -384,7 +386,9 @@ def ask_owner(dialog: Dialog, goal_id: int, task_id: int = 0) -> tuple[str, Inli
 
 def ask_date_text(which: str) -> str:
     if which == "start":
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         return _("When does the task start? Write a date, e.g. \"1/12\", \"1. december\" or \"i dag\".")
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return _("When should the task be done? Write the end date, e.g. \"31/3\" or \"31. marts\".")
 
 
@@ -398,12 +402,16 @@ def start_chosen(starts: date) -> str:
 
 def date_error(code: str) -> str:
     return {
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         "invalid_date": _("That date does not exist (or is too far ahead). Please check it and write it again."),
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         "in_the_past": _("That date has already passed. Please write a date from today onwards."),
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     }.get(code, _("I can't read that as a date. Write e.g. \"1/12\", \"1. december\" or \"i morgen\"."))
 
 
 def end_before_start(starts: date) -> str:
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return _("The end date must be on or after the start date ({start}). "
              "Please write the end date again.").format(start=fmt_date(starts))
 
@@ -412,8 +420,10 @@ def changed_line(change: Change) -> str:
     """After a change: the line to show."""
     if not change.changed:
         return _("Nothing was changed.")
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     line = _("✓ Saved. The plan is now version {version}.").format(version=change.version)
     if change.was_accepted:
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         line += " " + _("The plan has changed since it was agreed, so it must be agreed again: "
                         "send it for approval when you are done.")
     return line
@@ -441,15 +451,20 @@ def task_removed(change: Change) -> str:
 def sent_line(sent: Sent) -> str:
     """What the coordinator hears after tapping 'Send the plan for approval'."""
     if sent.outcome is Sending.ALREADY_AGREED:
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         return _("This version of the plan is already agreed.")
     if sent.outcome is Sending.NO_TASKS:
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         return _("Add at least one task before you send the plan for approval.")
     if sent.outcome is Sending.NO_CONSENT_GIVERS:
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         return _("Nobody in this dialog gives consent yet, so nobody can agree to the plan.")
     names = join_names(sent.to)
     if sent.outcome is Sending.ALREADY_SENT:
+        # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
         return _("This version of the plan has already been sent to {names}. "
                  "You get a message when they have answered.").format(names=names)
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return _("The plan (version {version}) is sent for approval to {names}. "
              "You get a message when they have answered.").format(version=sent.version, names=names)
 
@@ -539,6 +554,7 @@ async def _plan_comment(ctx: RenderContext, payload: dict) -> Rendered | None:
     p = await ctx.session.get(Participant, answer.participant_id) if answer else None
     if answer is None or p is None or not answer.comment:
         return None
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_(
         "💬 {who} has a comment on the plan (the dialog about {child}, version {version}):\n\n{comment}\n\n"
         "Change the plan under /plan and send it for approval again.").format(
@@ -551,6 +567,7 @@ async def _plan_accepted(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await _dialog(ctx, payload["dialog_id"])
     if dialog is None or dialog.plan_accepted_version != payload["version"]:
         return None
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_(
         "✅ The plan for the dialog about {child} is agreed by {names} (version {version}). "
         "Everyone with a task has been told.").format(
@@ -603,6 +620,7 @@ async def _task_done(ctx: RenderContext, payload: dict) -> Rendered | None:
     task = await ctx.session.get(Task, payload["task_id"])
     if task is None or task.status != pl.DONE:
         return None
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_("✅ {who} has marked a task as done (the dialog about {child}):\n{what}").format(
         who=texts.who(task.owner), child=_child(task.owner.dialog), what=html.quote(task.what)))
 
@@ -612,6 +630,7 @@ async def _task_help(ctx: RenderContext, payload: dict) -> Rendered | None:
     task = await ctx.session.get(Task, payload["task_id"])
     if task is None or task.status == pl.DONE:
         return None
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_(
         "🆘 {who} needs help with a task (the dialog about {child}):\n{what}\nPeriod: {period}\n\n"
         "Please get in touch with them soon.").format(
@@ -624,6 +643,7 @@ async def _plan_all_done(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await _dialog(ctx, payload["dialog_id"])
     if dialog is None or not await pl.all_done(ctx.session, dialog.id):
         return None
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_(
         "🎉 Every task in the plan for the dialog about {child} is done. It is time for a follow-up "
         "dialog meeting: schedule it with /moede.").format(child=_child(dialog)))
@@ -651,5 +671,6 @@ async def _overdue_digest(ctx: RenderContext, payload: dict) -> Rendered | None:
             what=html.quote(truncate(t.what, 200)), who=texts.who(t.owner), date=short_date(t.ends_on))
             + _status_mark(t) for t in tasks]
         blocks.append("\n".join(lines))
+    # staff: the coordinator edits and sends the plan (MANAGE) or gets this notice
     return Rendered(_("⏰ <b>Tasks past their end date</b>\n\nThese tasks are not marked as done:") + "\n\n"
                     + "\n\n".join(blocks))

@@ -39,7 +39,7 @@ from bot.notices import Notices
 from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, drop_notice_buttons, pick_dialog
-from handlers.join_views import card_of
+from handlers.join_views import DataInfoCb, card_of
 from handlers.privacy_views import (
     ApproveAnswer,
     ApproveCb,
@@ -54,6 +54,7 @@ from handlers.privacy_views import (
     erase_text,
     locale,
     pdf_labels,
+    privacy_text,
     retention_period,
     show_consent,
     withdraw_text,
@@ -104,6 +105,14 @@ async def consent_command(message: Message, session: AsyncSession, person: Perso
 async def consent_picked(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
     await query.answer()
     await show_consent(query.message, session, seat)
+
+
+@router.callback_query(DataInfoCb.filter(), flags=needs(Action.VIEW_PURPOSE))
+async def data_info(query: CallbackQuery, seat: Participant, session: AsyncSession, settings: Settings) -> None:
+    """"Read more about your data": the fuller privacy text (the card's buttons stay)."""
+    await query.answer()
+    coordinator = await session.get(Person, seat.dialog.coordinator_id)
+    await query.message.answer(privacy_text(settings, coordinator), protect_content=True)
 
 
 async def _nothing_to_withdraw(query: CallbackQuery) -> None:
@@ -294,12 +303,14 @@ async def close_command(message: Message, session: AsyncSession, person: Person 
     dialogs = [d for d in await q.coordinator_dialogs(session, person)
                if (await _may_close(session, person, d.id))[0]]
     if not dialogs:
+        # staff: the coordinator closes a dialog (/luk)
         await message.answer(_("You have no open dialogs to close."))
         return
     if len(dialogs) == 1:
         await _ask_reason(message, state, dialogs[0])
         return
     await state.set_state(CloseFlow.choose)
+    # staff: the coordinator closes a dialog (/luk)
     await message.answer(_("Which dialog do you want to close?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[
         button(f"{d.child_name} (#{d.id})", CloseCb(action=CloseAction.DIALOG, dialog_id=d.id)) for d in dialogs]))
 
@@ -307,6 +318,7 @@ async def close_command(message: Message, session: AsyncSession, person: Person 
 async def _ask_reason(message: Message, state: FSMContext, dialog: Dialog) -> None:
     await state.set_state(CloseFlow.reason)
     await state.set_data({"dialog_id": dialog.id})
+    # staff: the coordinator closes a dialog (/luk)
     await message.answer(_(
         "<b>Close the dialog about {child}</b>\n\n"
         "Why is the dialog being closed? Write a short reason, e.g. \"The goals have been reached.\"\n"
@@ -332,6 +344,7 @@ async def close_reason(message: Message, session: AsyncSession, person: Person |
         return
     await state.set_state(CloseFlow.confirm)
     await state.update_data(reason=reason)
+    # staff: the coordinator closes a dialog (/luk)
     await message.answer(_(
         "<b>Close the dialog about {child}?</b>\n\n<b>Reason:</b> {reason}\n\n"
         "Everyone in the dialog is told that it is closed, and why. Afterwards nobody can see its content "
@@ -356,6 +369,7 @@ async def close_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     await _drop_buttons(query)
     await query.answer()
     await state.clear()
+    # staff: the coordinator closes a dialog (/luk)
     await query.message.answer(_("Cancelled. The dialog is still open."))
 
 
@@ -373,6 +387,7 @@ async def close_confirmed(query: CallbackQuery, seat: Participant, session: Asyn
         return
     await state.clear()
     await query.answer()
+    # staff: the coordinator closes a dialog (/luk)
     await query.message.answer(_(
         "The dialog about {child} is closed, and everyone in it has been told. "
         "You can still see it under /dialoger.").format(child=html.quote(closed.child_name)))

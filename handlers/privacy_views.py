@@ -11,7 +11,7 @@ from typing import Any
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,8 @@ from bot.i18n import fmt_datetime
 from bot.notices import RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id
-from handlers.join_views import send_consent_card
+from handlers.join_views import DataInfoCb, send_consent_card
+from handlers.texts import retention_period
 from rules import consent as consent_rules
 from rules.access import CLOSED, PAUSED, Refusal
 from rules.dialog_config import DialogConfig
@@ -111,7 +112,8 @@ async def show_consent(message: Message, session: AsyncSession, seat: Participan
                 names="\n".join(f"• {name}" for name in listed)),  # stored as shown: already escaped
             protect_content=True,
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[button(
-                _("Withdraw my consent"), ConsentViewCb(action=ConsentViewAction.WITHDRAW, dialog_id=dialog.id))]))
+                _("Withdraw my consent"), ConsentViewCb(action=ConsentViewAction.WITHDRAW, dialog_id=dialog.id)),
+                button(_("Read more about your data"), DataInfoCb(dialog_id=dialog.id))]))
         return
 
     if latest is not None and latest.answer == consent_rules.WITHDRAWN:
@@ -123,6 +125,42 @@ async def show_consent(message: Message, session: AsyncSession, seat: Participan
     head.append(_("If you want to give your consent, read the text below and answer."))
     await message.answer("\n\n".join(head), protect_content=True)
     await send_consent_card(message, session, dialog, seat)
+
+
+def privacy_text(settings: Settings, coordinator: Person | None) -> str:
+    """"Read more about your data" (under the consent card and in /samtykke): the fuller text
+    behind the card's short one (GDPR art. 13), in the same plain words."""
+    municipality = html.quote(settings.municipality_name)
+    parts = [_("<b>Your data in Samspil</b>")]
+    responsible = _("<b>Who is responsible?</b>\n{municipality} is responsible for your data.").format(
+        municipality=municipality)
+    if settings.municipality_privacy_contact.strip():
+        responsible += " " + _("Questions about your data: {contact}").format(
+            contact=html.quote(settings.municipality_privacy_contact.strip()))
+    if coordinator is not None:
+        responsible += "\n" + _("Your coordinator is {name}.").format(name=html.quote(coordinator.name or ""))
+    parts.append(responsible)
+    parts.append(_(
+        "<b>What do we keep?</b>\n"
+        "Your name and your role in the dialog. What you write, your number on the ruler, your answers "
+        "(for example your consent) and when you gave them. Everything is stored encrypted. "
+        "Never write a CPR number: Samspil does not keep them."))
+    parts.append(_(
+        "<b>Who sees what?</b>\n"
+        "What you share, the people in the dialog see. The family decides who takes part. "
+        "What you have not shared, only you see. The coordinator sees who has answered."))
+    parts.append(_(
+        "<b>How long?</b>\n"
+        "While the dialog goes on. When it is closed, the data is kept for {period}. Then it is deleted.").format(
+            period=retention_period(settings)))
+    parts.append(_(
+        "<b>Your rights</b>\n"
+        "• /samtykke: see your consent, or withdraw it\n"
+        "• /mine_data: get a copy of your data\n"
+        "• /slet_mine_data: have your data erased\n"
+        "You can also complain to Datatilsynet (the Danish Data Protection Agency)."))
+    parts.append(_("Samspil uses Telegram. What you see here is also kept on your phone."))
+    return "\n\n".join(parts)
 
 
 def withdraw_text(dialog: Dialog) -> str:
@@ -170,12 +208,19 @@ async def _newcomer_approved(ctx: RenderContext, payload: dict) -> Rendered | No
     p = await ctx.session.get(Participant, payload["participant_id"])
     if p is None or p.approval != consent_rules.APPROVED:
         return None
+    # staff: a notice to the coordinator
     text = _("✅ The family has approved {who} in the dialog about {child}.").format(
         who=texts.who(p), child=html.quote(p.dialog.child_name))
-    if p.joined_at is not None:
+    if p.offline:  # no link: the coordinator writes for them (handlers/on_behalf.py)
+        # staff: a notice to the coordinator
+        text += " " + _("{name} takes part without Telegram: you write for {name} with /paa_vegne.").format(
+            name=html.quote(p.name))
+    elif p.joined_at is not None:
+        # staff: a notice to the coordinator
         text += " " + _("{name} had already opened the link and is now part of the dialog.").format(
             name=html.quote(p.name))
     else:
+        # staff: a notice to the coordinator
         text += " " + _("The link works as soon as {name} opens it.").format(name=html.quote(p.name))
     return Rendered(text)
 
@@ -271,6 +316,7 @@ def erase_text(keep: frozenset[str]) -> str:
 
 
 def coordinator_refusal() -> str:
+    # staff: only a coordinator can meet this
     return _("You are the coordinator of dialogs that are not closed. Close them with /luk "
              "(or have them handed over) before your data can be erased.")
 
@@ -280,25 +326,18 @@ async def _person_erased(ctx: RenderContext, payload: dict) -> Rendered | None:
     p = await ctx.session.get(Participant, payload["participant_id"])
     if p is None:
         return None
+    # staff: a notice to the coordinator
     text = _(
         "{who} in the dialog about {child} has had their personal data erased from Samspil. "
         "What the municipality must keep is kept without their name.").format(
             who=texts.who(p), child=html.quote(p.dialog.child_name))
     if p.consent_giver and p.dialog.state == PAUSED:
+        # staff: a notice to the coordinator
         text += "\n\n" + _("They gave consent to the dialog, so it is paused. Talk to the family about how to go on.")
     return Rendered(text)
 
 
 # ---- /luk -------------------------------------------------------------------------------------
-
-
-def retention_period(settings: Settings) -> str:
-    days = int(getattr(settings, "retention_days", 0) or 0)
-    if not days:
-        return _("the retention period")
-    if days % 365 == 0:
-        return ngettext("{n} year", "{n} years", days // 365).format(n=days // 365)
-    return ngettext("{n} day", "{n} days", days).format(n=days)
 
 
 @renderer("dialog_closed")

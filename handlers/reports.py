@@ -250,7 +250,7 @@ async def _referat(message: Message, session: AsyncSession, p: Participant, conf
     caption = _("📄 Minutes – the dialog about {child}, round {round}.").format(
         child=_child(dialog), round=data.round_no)
     await queue_document(session, notices, p.person, kind="referat", data=data, dialog_id=dialog.id,
-                         filename=lambda: referat_filename(data.dialog.child_name, data.round_no),
+                         filename=lambda: referat_filename(data),
                          caption=caption, now=clock.now())
 
 

@@ -18,11 +18,17 @@ from aiogram import Router
 
 from handlers import (
     common,
+    contact,
     coordinator,
+    desk,
     dialog_input,
+    home,
     join,
     loose_text,
+    media,
     meetings,
+    notifications,
+    on_behalf,
     overview,
     plan,
     privacy,
@@ -32,11 +38,12 @@ from handlers import (
 from services.plan import OverdueDigest
 from storage.retention import RetentionJob
 
-# The flows' blueprints, in the order they see an update.
+# The flows' blueprints, in the order they see an update. The main menu's entries come first:
+# a menu tap in the middle of a step is never taken as that step's answer (handlers/home.py).
 BLUEPRINTS: tuple[Router, ...] = (
-    join.router, coordinator.router, dialog_input.router, scaling.router, overview.router,
-    meetings.router, plan.router, reports.router, privacy.router,
-    common.router, loose_text.router, common.fallback,
+    home.router, join.router, coordinator.router, desk.router, on_behalf.router, dialog_input.router, scaling.router,
+    overview.router, meetings.router, plan.router, reports.router, privacy.router, contact.router, notifications.router,
+    common.router, loose_text.router, media.router, common.fallback,
 )
 
 

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.i18n import fmt_datetime
+from bot.labels import author
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
+from handlers.home_views import with_next_step
 from handlers.seats import needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
@@ -118,10 +120,11 @@ async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Parti
     now = clock.now()
     score = await inputs.add_score(session, participant, dialog.round_no, value, now)
     await query.answer()
-    await query.message.edit_text(_(
-        "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see it under /vurdering. "
-        "You can change it until the meeting with /skala.").format(
-            value=value, emoji=field.emoji, field=html.quote(field.name(loc))))
+    text, keyboard = await with_next_step(_(
+        "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see your number. "
+        "You can change it until the meeting.").format(
+            value=value, emoji=field.emoji, field=html.quote(field.name(loc))), session, participant, now)
+    await query.message.edit_text(text, reply_markup=keyboard)
     # Safeguarding: a score in the highest field reaches the coordinator at once,
     # privately. The duty to act (underretningspligt) stays with people; the bot
     # only makes sure the coordinator knows.
@@ -138,6 +141,7 @@ async def _high_score(ctx: RenderContext, payload: dict) -> Rendered | None:
     if score is None or p is None:
         return None
     ruler = ctx.config.ruler(p.dialog.age_group)
+    # staff: the high-score alert goes to the coordinator only
     return Rendered(_(
         "⚠️ <b>High score in the dialog about {child}</b>\n\n"
         "{who} placed the situation at <b>{value}</b> ({field}) on {when}.\n\n"
@@ -199,5 +203,6 @@ async def render_assessment(session: AsyncSession, p: Participant, config: Dialo
                 lines.append(_("{who}: has not scaled yet").format(who=texts.who(other)))
             continue
         field = ruler.field_for(score.value)
-        lines.append(f"{texts.who(other)}: <b>{score.value}</b> {html.quote(field.name(loc))}\n{ruler.bar(score.value)}")
+        who = author(texts.who(other), by_coordinator=score.written_by_id is not None)
+        lines.append(f"{who}: <b>{score.value}</b> {html.quote(field.name(loc))}\n{ruler.bar(score.value)}")
     return "\n\n".join(lines)

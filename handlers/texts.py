@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
+from bot.config import Settings
 from bot.labels import age_group_label, box_title, role_label  # noqa: F401 (used by the flows)
 from rules.access import Refusal
 from storage.models import Dialog, Participant
@@ -34,6 +36,8 @@ def refusal(reason: Refusal | None, dialog: Dialog | None = None) -> str:
         Refusal.CLOSED: _("The dialog about {child} has been closed.").format(child=child),
         Refusal.NOT_COORDINATOR: _("Only the coordinator can do that."),
         Refusal.NOT_CONSENT_GIVER: _("Only the parents with custody (or the young person) give consent."),
+        # staff: only the coordinator writes on behalf of others
+        Refusal.NOT_OFFLINE: _("Only for a participant without Telegram. Everyone else does it themselves."),
         None: _("That is not possible right now."),
     }[reason]
 
@@ -66,3 +70,13 @@ def empty_answer() -> str:
     return _("The answer is empty. Please write a few words.")
 
 
+
+
+def retention_period(settings: Settings) -> str:
+    """How long a closed dialog's data is kept (RETENTION_DAYS): "5 years", or days when not whole years."""
+    days = int(getattr(settings, "retention_days", 0) or 0)
+    if not days:
+        return _("the retention period")
+    if days % 365 == 0:
+        return ngettext("{n} year", "{n} years", days // 365).format(n=days // 365)
+    return ngettext("{n} day", "{n} days", days).format(n=days)

@@ -109,7 +109,10 @@ def _cut(word: str, font: str, limit: float) -> list[str]:
 
 @dataclass(frozen=True)
 class Cell:
-    """One box of one person: who and when (plain text), and what they wrote (plain text)."""
+    """One box of one person: who and when (plain text), and what they wrote (plain text).
+
+    A box with nothing written is left empty in the table (unless the table is given an
+    `empty_text` to show instead)."""
 
     meta: str
     text: str
@@ -131,7 +134,7 @@ class ColumnTable(Flowable):
     """An area's input in columns; splits across pages by row and inside rows."""
 
     def __init__(self, title: str | None, headers: Sequence[str], rows: Sequence[Sequence[Cell]],
-                 *, empty_text: str = "–", continued_text: str = "(continued)",
+                 *, empty_text: str = "", continued_text: str = "(continued)",
                  fills: Sequence[colors.Color] = HEADER_FILLS) -> None:
         super().__init__()
         self.title = one_line(title) if title is not None else None
@@ -158,9 +161,12 @@ class ColumnTable(Flowable):
         for cells in self.cells:
             columns = []
             for cell in cells:
+                body = break_lines(clean(cell.text), FONT, BODY_SIZE, inner)
+                if not body and not self.empty_text:
+                    columns.append([])  # an empty box is left out: no date, no name, no dash
+                    continue
                 lines: list[Line] = [("meta", t) for t in break_lines(one_line(cell.meta), FONT_BOLD,
                                                                        META_SIZE, inner)]
-                body = break_lines(clean(cell.text), FONT, BODY_SIZE, inner)
                 lines += [("body", t) for t in body] if body else [("muted", self.empty_text)]
                 columns.append(lines)
             rows.append(_Row(columns))

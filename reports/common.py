@@ -2,9 +2,11 @@
 
 - **Font.** DejaVu Sans (regular and bold, `reports/fonts/`, licence beside it) is
   embedded in every document: Danish, German, Polish, Greek, Cyrillic, Arabic
-  letters and many symbols have glyphs. A character the font has no glyph for
-  (most emoji) becomes one "□" (a whole emoji sequence, skin tones and joiners
-  included, becomes one), so nothing renders as an empty box or crashes.
+  letters and many symbols have glyphs (❤, ☺, ☀, ✔ among the emoji). An emoji the
+  font has no glyph for is printed as a clean word in brackets, in the document's
+  language ("(tommel op)", "(glad)", "(flag DK)", else "(emoji)"; a whole sequence,
+  skin tones and joiners included, is one word); any other character it lacks
+  becomes one "□", so nothing renders as an empty box or crashes.
 - **Text people wrote** is never markup: :func:`markup` escapes it for
   reportlab's paragraph parser, so ``<b>`` and ``&`` appear as written. The
   column tables (reports/columns.py) draw text directly and need no escaping.
@@ -134,11 +136,84 @@ def _plain(text: str) -> bool:
     return all(_safe_char(ch) for ch in set(text))
 
 
+# Emoji the font lacks, printed as a word: (Danish, English) per group of code points.
+_EMOJI_WORDS: tuple[tuple[str, str, str], ...] = (
+    ("😀😃😄😁😆😊🙂😉😇😎🥳😅😌😋🙃😺😸", "glad", "happy"),
+    ("😂🤣😹", "griner", "laughing"),
+    ("😍🥰😘😻", "forelsket", "in love"),
+    ("😢😭😿", "græder", "crying"),
+    ("😞😔🙁😕😣😖😥😓", "ked af det", "sad"),
+    ("😠😡🤬😤😾", "vred", "angry"),
+    ("😟😰😨😧😦😬😱🙀", "bekymret", "worried"),
+    ("😴😪🥱😩😫", "træt", "tired"),
+    ("🤔🧐", "tænker", "thinking"),
+    ("😐😑😶🫤", "neutral", "neutral"),
+    ("🤒🤕🤢🤮🤧😷", "syg", "ill"),
+    ("🤗🫂", "kram", "hug"),
+    ("👍", "tommel op", "thumbs up"),
+    ("👎", "tommel ned", "thumbs down"),
+    ("👏🙌", "klapper", "applause"),
+    ("🙏", "tak", "thank you"),
+    ("💪", "stærk", "strong"),
+    ("👋", "vinker", "waving"),
+    ("👌", "ok", "ok"),
+    ("💕💖💗💓💞💘💝💙💚💛💜🧡🖤🤍🤎💟❣", "hjerte", "heart"),
+    ("💔", "knust hjerte", "broken heart"),
+    ("✅☑", "ja", "yes"),
+    ("❌❎🚫⛔", "nej", "no"),
+    ("❓❔", "spørgsmål", "question"),
+    ("❗❕‼", "vigtigt", "important"),
+    ("⭐🌟✨💫", "stjerne", "star"),
+    ("🎉🎊🎈🎂🎁", "fest", "party"),
+    ("🌸🌹🌷🌻🌼💐🌺", "blomst", "flower"),
+    ("🌞🌤⛅", "sol", "sun"),
+    ("🌧⛈🌩☔", "regn", "rain"),
+    ("⚽🏀🏈⚾🎾🏐🏃🚴🏊", "sport", "sport"),
+    ("📚📖📝✏📓", "skole", "school"),
+    ("🏫", "skole", "school"),
+    ("🏠🏡", "hjem", "home"),
+    ("👪", "familie", "family"),
+    ("👶", "baby", "baby"),
+    ("👧", "pige", "girl"),
+    ("👦", "dreng", "boy"),
+    ("👩", "kvinde", "woman"),
+    ("👨", "mand", "man"),
+    ("🐶🐕🐱🐈🐰🐴", "dyr", "animal"),
+    ("🍕🍔🍎🍌🍰🍪🍫", "mad", "food"),
+    ("📱💻🎮", "skærm", "screen"),
+    ("⏰⌛⏳", "tid", "time"),
+)
+_EMOJI_WORD = {ch: (da, en) for chars, da, en in _EMOJI_WORDS for ch in chars}
+_PEOPLE = set("👨👩👧👦👶🧑🧒👪")
+
+
+def _emoji_word(chars: list[str]) -> str:
+    """The word for one emoji sequence (its visible characters, joiners and modifiers left out)."""
+    danish = current_locale() == "da"
+    if all(_regional(ord(c)) for c in chars):
+        code = "".join(chr(ord("A") + ord(c) - 0x1F1E6) for c in chars)
+        return f"flag {code}" if len(chars) == 2 else "flag"
+    if sum(c in _PEOPLE for c in chars) >= 2:
+        return "familie" if danish else "family"
+    words = _EMOJI_WORD.get(chars[0])
+    if words is None:
+        return "emoji"
+    return words[0] if danish else words[1]
+
+
+def _is_emoji(ch: str) -> bool:
+    cp = ord(ch)
+    return (ch in _EMOJI_WORD or _regional(cp) or 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF
+            or 0x2B00 <= cp <= 0x2BFF or 0x2190 <= cp <= 0x21FF or 0x2300 <= cp <= 0x23FF)
+
+
 def clean(text: str | None) -> str:
-    """Text safe to draw with the embedded font: one "□" per character (or emoji) it lacks.
+    """Text safe to draw with the embedded font: every character drawn is one the font has.
 
     Control characters go (a tab becomes a space, line breaks stay), invisible emoji
-    helpers go, a flag (two regional letters) or a joined emoji family becomes one "□".
+    helpers go. An emoji the font lacks becomes a word in brackets in the current
+    language ("(tommel op)"); a flag (two regional letters) or a joined emoji family is one
+    emoji. Any other character the font lacks becomes one "□".
     """
     register_fonts()
     if not text:
@@ -147,35 +222,55 @@ def clean(text: str | None) -> str:
     if _plain(text):
         return text
     out: list[str] = []
-    missing_run = False  # the last visible output was a replacement
-    joined = False  # a zero-width joiner follows that replacement
-    regional_open = False  # an unpaired regional indicator was just replaced
+    emoji: list[str] = []  # the visible characters of the emoji sequence being read
+    joined = False  # a zero-width joiner follows the emoji being read
+    space_after = False  # a word was written: a visible character after it gets a space
+
+    def flush() -> None:
+        nonlocal joined, space_after
+        if emoji:
+            if out and out[-1] not in (" ", "\n"):
+                out.append(" ")
+            out.append(f"({_emoji_word(emoji)})")
+            emoji.clear()
+            space_after = True
+        joined = False
+
+    def visible(ch: str) -> None:
+        nonlocal space_after
+        flush()
+        if space_after and ch not in (" ", "\n", ".", ",", "!", "?", ":", ";", ")"):
+            out.append(" ")
+        space_after = False
+        out.append(ch)
+
     for ch in text:
         cp = ord(ch)
         if ch == "\n":
-            out.append(ch)
-            missing_run = joined = regional_open = False
+            visible(ch)
             continue
         if ch == "\t":
             ch, cp = " ", 32
         if cp < 32 or 0x7F <= cp < 0xA0:
             continue
         if cp in _JOINERS:
-            joined = missing_run
+            joined = bool(emoji)
             continue
-        if cp in _glyphs and not _silent(cp):
-            out.append(ch)
-            missing_run = joined = regional_open = False
-            continue
-        if _silent(cp) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-            continue  # a mark or format character the font lacks: nothing to see
-        if missing_run and (joined or (regional_open and _regional(cp))):
+        if _silent(cp) or (cp not in _glyphs and unicodedata.category(ch) in ("Mn", "Me", "Cf")):
+            continue  # skin tones, variation selectors, marks the font lacks: nothing to see
+        missing = cp not in _glyphs
+        if missing and _is_emoji(ch):
+            if emoji and not joined and not (_regional(cp) and len(emoji) == 1 and _regional(ord(emoji[0]))):
+                flush()
+            emoji.append(ch)
             joined = False
-            regional_open = False
-            continue  # part of the emoji already replaced
-        out.append(REPLACEMENT)
-        missing_run, joined = True, False
-        regional_open = _regional(cp)
+            continue
+        if emoji and joined and _is_emoji(ch):
+            emoji.append(ch)  # a drawable emoji joined to one being read (❤ in a couple)
+            joined = False
+            continue
+        visible(REPLACEMENT if missing else ch)
+    flush()
     return "".join(out)
 
 
@@ -347,13 +442,15 @@ def _canvas_maker(frame: Frame) -> Callable[..., rl_canvas.Canvas]:
 
 
 def build_pdf(story: Sequence[Flowable], frame: Frame, *, title: str) -> bytes:
-    """Lay out `story` on A4 pages with the frame; returns the PDF's bytes."""
+    """Lay out `story` on A4 pages with the frame; returns the PDF's bytes. The document's
+    title and language (the current locale: /Lang) are in its metadata; viewers show the
+    title instead of the file name."""
     register_fonts()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf, pagesize=PAGE, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM, title=title, author=one_line(frame.municipality),
-        creator="Samspil", subject=title,
+        bottomMargin=MARGIN_BOTTOM, title=one_line(title), author=one_line(frame.municipality),
+        creator="Samspil", subject=one_line(title), lang=current_locale(), displayDocTitle=True,
     )
     with RENDER_LOCK:
         doc.build(list(story), canvasmaker=_canvas_maker(frame))

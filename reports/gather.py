@@ -27,7 +27,7 @@ from rules.roles import COORDINATOR
 from storage import inputs
 from storage import meetings as mt
 from storage import plan as pl
-from storage.models import Dialog, DialogRound, Goal, Meeting, Participant, Score
+from storage.models import Dialog, DialogRound, Goal, Meeting, OutboxMessage, Participant, Score
 
 
 def who(p: Participant) -> Who:
@@ -47,7 +47,7 @@ def dialog_info(dialog: Dialog, settings: Settings) -> DialogInfo:
         id=dialog.id, child_name=dialog.child_name, age_group=dialog.age_group, purpose=dialog.purpose,
         purpose_updated_at=dialog.purpose_updated_at, round_no=dialog.round_no,
         municipality=settings.municipality_name, coordinator=who(coordinator) if coordinator else None,
-        activated_at=dialog.activated_at,
+        activated_at=dialog.activated_at, case_ref=getattr(dialog, "case_ref", None),
     )
 
 
@@ -57,7 +57,8 @@ async def round_entries(session: AsyncSession, dialog: Dialog, round_no: int, ar
     rows = await inputs.shared_entries(session, dialog, round_no, area)
     return tuple(
         Entry(id=e.id, area=e.area, author=who(e.participant), shared_at=e.shared_at,
-              worries=e.worries or "", works=e.works or "", next_steps=e.next_steps or "")
+              worries=e.worries or "", works=e.works or "", next_steps=e.next_steps or "",
+              by_coordinator=e.written_by_id is not None)
         for e in rows
         if e.shared_at is not None and e.dialog_id == dialog.id and (as_of is None or e.shared_at <= as_of)
     )
@@ -78,8 +79,11 @@ async def score_history(session: AsyncSession, dialog: Dialog, upto_round: int,
     if as_of is not None:
         stmt = stmt.where(Score.created_at <= as_of)
     by_round: dict[int, dict[int, int]] = {r: {} for r in range(1, upto_round + 1)}
+    for_them: dict[int, set[int]] = {}  # round -> participants whose latest number the coordinator put
     for score in await session.scalars(stmt.order_by(Score.id)):
         by_round.setdefault(score.round_no, {})[score.participant_id] = score.value
+        marked = for_them.setdefault(score.round_no, set())
+        (marked.add if score.written_by_id is not None else marked.discard)(score.participant_id)
     targets = {
         row.round_no: row.joint_target
         for row in await session.scalars(select(DialogRound).where(
@@ -87,7 +91,16 @@ async def score_history(session: AsyncSession, dialog: Dialog, upto_round: int,
         if row.joint_target is not None and (as_of is None or row.target_set_at is None
                                              or row.target_set_at <= as_of)
     }
-    return tuple(RoundScores(r, by_round.get(r, {}), targets.get(r)) for r in range(1, upto_round + 1))
+    meetings: dict[int, Meeting] = {}
+    for m in await session.scalars(select(Meeting).where(
+            Meeting.dialog_id == dialog.id, Meeting.round_no <= upto_round,
+            Meeting.status.in_((mt.CLOSED, *mt.LIVE))).order_by(Meeting.id)):
+        if m.round_no not in meetings or meetings[m.round_no].status != mt.CLOSED:
+            meetings[m.round_no] = m  # the closed meeting of a round, else its planned one
+    return tuple(RoundScores(r, by_round.get(r, {}), targets.get(r),
+                             meetings[r].starts_at if r in meetings else None,
+                             frozenset(for_them.get(r, ())))
+                 for r in range(1, upto_round + 1))
 
 
 async def plan_info(session: AsyncSession, dialog: Dialog, as_of: datetime | None = None) -> PlanInfo:
@@ -102,7 +115,12 @@ async def plan_info(session: AsyncSession, dialog: Dialog, as_of: datetime | Non
             for t in goal.tasks if as_of is None or t.created_at <= as_of
         )
         out.append(PlanGoal(area=goal.area, text=goal.text, tasks=tasks))
-    return PlanInfo(goals=tuple(out), version=dialog.plan_version, accepted=pl.is_accepted(dialog))
+    sent = bool(dialog.plan_version) and bool(await session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.dialog_id == dialog.id,
+            OutboxMessage.key.startswith(pl.review_key(dialog.id, dialog.plan_version, 0).rsplit(":", 1)[0] + ":"))
+        .limit(1)))
+    return PlanInfo(goals=tuple(out), version=dialog.plan_version, accepted=pl.is_accepted(dialog), sent=sent)
 
 
 async def meeting_info(session: AsyncSession, meeting: Meeting) -> MeetingInfo:
@@ -111,6 +129,7 @@ async def meeting_info(session: AsyncSession, meeting: Meeting) -> MeetingInfo:
         id=meeting.id, round_no=meeting.round_no, starts_at=meeting.starts_at, place=meeting.place,
         status=meeting.status, closed_at=meeting.closed_at,
         responses={pid: r.coming for pid, r in answers.items()},
+        attendance=await mt.attendance(session, meeting.id), summary=meeting.summary or "",
     )
 
 

@@ -33,7 +33,7 @@ from reports.common import (
     safe_filename,
     styles,
 )
-from reports.model import LetterData, Who
+from reports.model import ContactInfo, LetterData, Who
 from reports.parts import esc, who_label
 from rules.roles import COORDINATOR
 from storage.models import Dialog, Participant
@@ -45,7 +45,17 @@ def letter_data(dialog: Dialog, invitee: Participant, link: str, expires_at: dat
                 now: datetime) -> LetterData:
     return LetterData(dialog=gather.dialog_info(dialog, settings), invitee=gather.who(invitee),
                       participants=gather.participants(dialog), link=link, expires_at=expires_at,
-                      generated_at=now)
+                      generated_at=now, contact=contact_of(dialog))
+
+
+def contact_of(dialog: Dialog) -> ContactInfo | None:
+    """The coordinator's contact details (set with /kontakt), from their seat; None when none is set."""
+    seat = next((p for p in dialog.participants if p.person_id == dialog.coordinator_id and p.person), None)
+    person = seat.person if seat else None
+    if person is None or not (person.contact_phone or person.contact_email or person.contact_hours):
+        return None
+    return ContactInfo(phone=person.contact_phone or "", email=person.contact_email or "",
+                       hours=person.contact_hours or "")
 
 
 def qr_code(link: str, size: float = QR_SIZE) -> Drawing:
@@ -97,9 +107,9 @@ def render_letter(data: LetterData) -> bytes:
     story.append(P(_("The other participants give their input too, so that we all have the same overview when "
                      "we meet to find the best solutions for {child}.").format(child=child), st.body))
     story += [U(_("How to open your invitation"), st.h3), _how_to(data, st)]
+    story.append(Spacer(1, 8))
+    story += _contact(data.contact, st)
     story += [
-        Spacer(1, 8),
-        U(_("If you have any questions, you are welcome to contact me."), st.body),
         Spacer(1, 8),
         U(_("Kind regards"), st.body),
     ]
@@ -110,6 +120,18 @@ def render_letter(data: LetterData) -> bytes:
     body = KeepInFrame(content_width(), content_height() - 2, story, mode="shrink")
     footer = _("Invitation · personal link for {name}").format(name=one_line(invitee.name))
     return build_pdf([body], Frame(d.municipality, footer), title=_("Invitation to a Familiedialog"))
+
+
+def _contact(contact: ContactInfo | None, st) -> list[Flowable]:  # type: ignore[no-untyped-def]
+    """"Contact me", and how: the coordinator's phone, e-mail and when they can be reached."""
+    if contact is None:
+        return [U(_("If you have any questions, you are welcome to contact me."), st.body)]
+    lines = [U(_("If you have any questions, you are welcome to contact me:"), st.body)]
+    for label, value in ((_("Phone"), contact.phone), (_("E-mail"), contact.email),
+                         (_("Best reached"), contact.hours)):
+        if value:
+            lines.append(P(f"{esc(label)}: <b>{esc(value)}</b>", st.body))
+    return lines
 
 
 def _person(w: Who) -> str:

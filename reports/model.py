@@ -36,6 +36,7 @@ class DialogInfo:
     municipality: str
     coordinator: Who | None = None
     activated_at: datetime | None = None
+    case_ref: str | None = None  # the municipality's case reference (sagsnummer)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Entry:
     worries: str = ""
     works: str = ""
     next_steps: str = ""
+    by_coordinator: bool = False  # written by the coordinator for a participant without Telegram
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ class RoundScores:
 
     round_no: int
     scores: dict[int, int] = field(default_factory=dict)  # participant id -> 1..10
-    target: int | None = None
+    target: int | None = None  # set at this round's meeting: it aims at the next meeting
+    meeting_at: datetime | None = None  # the meeting that ends the round (closed, or planned)
+    # Participants whose number the coordinator put for them (a participant without Telegram).
+    by_coordinator: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class PlanInfo:
     goals: tuple[PlanGoal, ...] = ()
     version: int = 0
     accepted: bool = False
+    sent: bool = False  # this version of the plan went to the family for approval
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ class MeetingInfo:
     status: str  # scheduled | open | closed | cancelled
     closed_at: datetime | None = None
     responses: dict[int, bool] = field(default_factory=dict)  # participant id -> coming
+    attendance: dict[int, str] = field(default_factory=dict)  # participant id -> present | apologies | absent
+    summary: str = ""  # what was discussed and decided
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,8 @@ class ReferatData:
     meeting: MeetingInfo | None = None
     next_meeting: MeetingInfo | None = None
     final: bool = True  # False: no meeting closed yet, the state so far
+    edition: int = 1  # 2, 3...: reissued when the family agreed the plan after the meeting
+    replaces: datetime | None = None  # when the edition it replaces was made
 
 
 @dataclass(frozen=True)
@@ -153,3 +163,13 @@ class LetterData:
     link: str
     expires_at: datetime
     generated_at: datetime
+    contact: ContactInfo | None = None  # how to reach the coordinator
+
+
+@dataclass(frozen=True)
+class ContactInfo:
+    """A coordinator's contact details (each may be empty)."""
+
+    phone: str = ""
+    email: str = ""
+    hours: str = ""

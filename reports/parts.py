@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from aiogram.utils.i18n import gettext as _
@@ -12,8 +12,8 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from bot.labels import age_group_label, box_title, role_label
-from reports.chart import lighten
+from bot.labels import age_group_label, author, box_title, role_label
+from reports.chart import columns, lighten
 from reports.columns import Cell, ColumnTable
 from reports.common import (
     ACCENT,
@@ -133,7 +133,7 @@ def entries_story(st: Styles, entries: Sequence[Entry], areas: Sequence[Area]) -
     for key, rows in by_area.items():
         cells = []
         for e in rows:
-            meta = f"{fmt_short_day(e.shared_at)} · {who_label(e.author)}"
+            meta = f"{fmt_short_day(e.shared_at)} · {author(who_label(e.author), by_coordinator=e.by_coordinator)}"
             cells.append([Cell(meta, getattr(e, box)) for box in BOXES])
         out.append(ColumnTable(area_label(areas, key).upper(), headers, cells,
                                continued_text=_("(continued)")))
@@ -150,8 +150,8 @@ def field_cell(st: Styles, ruler: Ruler, value: int):  # type: ignore[no-untyped
 
 
 def scores_table(st: Styles, people: Sequence[Who], scores: RoundScores, ruler: Ruler) -> Flowable:
-    """This round's scores: name | score | field (with the field's colour)."""
-    data: list[list[object]] = [[U(_("Name"), st.cell_bold), U(_("Score"), st.cell_bold),
+    """Everyone's number before the meeting: name | number | field (with the field's colour)."""
+    data: list[list[object]] = [[U(_("Name"), st.cell_bold), U(_("Number on the ruler"), st.cell_bold),
                                  U(_("Field on the ruler"), st.cell_bold)]]
     extra: list[tuple] = []
     row = 1
@@ -164,35 +164,42 @@ def scores_table(st: Styles, people: Sequence[Who], scores: RoundScores, ruler: 
         extra.append(("BACKGROUND", (2, row), (2, row), lighten(ruler.field_for(value).colour, 0.55)))
         row += 1
     if row == 1:
-        return U(_("Nobody has placed the situation on the ruler in this round."), st.muted)
-    return _grid(data, [8.0 * cm, 2.0 * cm, None], extra=extra)
+        return U(_("Nobody gave a number on the ruler before the meeting."), st.muted)
+    return _grid(data, [8.0 * cm, 3.0 * cm, None], extra=extra)
 
 
-def target_line(st: Styles, ruler: Ruler, target: int | None) -> Flowable:
+def target_line(st: Styles, ruler: Ruler, target: int | None, *, earlier: int | None = None) -> list[Flowable]:
+    """The joint target the meeting set (it aims at the next meeting), and the one it aimed at."""
+    out: list[Flowable] = []
+    if earlier is not None:
+        out.append(U(_("The joint target on the ruler for this meeting was {value} – {field}.").format(
+            value=earlier, field=ruler.field_for(earlier).name(current_locale())), st.body))
     if target is None:
-        return U(_("No joint target has been set in this round."), st.body)
-    field = ruler.field_for(target)
-    return U(_("Joint target: {value} – {field}").format(value=target, field=field.name(current_locale())),
-             st.strong)
+        out.append(U(_("No joint target on the ruler was set for the next meeting."), st.body))
+    else:
+        out.append(U(_("Joint target on the ruler for the next meeting: {value} – {field}").format(
+            value=target, field=ruler.field_for(target).name(current_locale())), st.strong))
+    return out
 
 
-def history_table(st: Styles, people: Sequence[Who], history: Sequence[RoundScores], last: int = 8) -> Flowable:
-    """Scores per participant (rows) and round (columns), the joint target last."""
-    shown_rounds = list(history)[-last:]
-    ids = {pid for h in shown_rounds for pid in h.scores}
+def history_table(st: Styles, people: Sequence[Who], history: Sequence[RoundScores],
+                  next_at: datetime | None = None) -> Flowable:
+    """Numbers per participant (rows) and meeting (columns, as in the chart), the joint target last
+    (in the column of the meeting it aims at)."""
+    cols = columns(history, next_at)
+    ids = {pid for c in cols for pid in c.scores}
     rows = [w for w in people if w.id in ids]
     if not rows:
-        return U(_("Nobody has placed the situation on the ruler yet."), st.muted)
-    head = [U(_("Name"), st.cell_bold)] + [U(_("Round {round}").format(round=h.round_no), st.cell_bold)
-                                          for h in shown_rounds]
+        return U(_("Nobody has given a number on the ruler yet."), st.muted)
+    head = [U(_("Name"), st.cell_bold)] + [U(c.label, st.cell_bold) for c in cols]
     data: list[list[object]] = [head]
     for w in rows:
-        data.append([U(who_label(w), st.cell)] + [U(str(h.scores.get(w.id, "–")), st.cell) for h in shown_rounds])
-    data.append([U(_("Joint target"), st.cell_bold)] +
-                [U(str(h.target) if h.target else "–", st.cell_bold) for h in shown_rounds])
+        data.append([U(who_label(w), st.cell)] + [U(str(c.scores.get(w.id, "–")), st.cell) for c in cols])
+    data.append([U(_("Joint target on the ruler"), st.cell_bold)] +
+                [U(str(c.target) if c.target else "–", st.cell_bold) for c in cols])
     first = 6.5 * cm
-    rest = (17.4 * cm - first) / max(1, len(shown_rounds))
-    return _grid(data, [first] + [rest] * len(shown_rounds),
+    rest = (17.4 * cm - first) / max(1, len(cols))
+    return _grid(data, [first] + [rest] * len(cols),
                  extra=[("LINEABOVE", (0, len(data) - 1), (-1, len(data) - 1), 0.8, ACCENT)])
 
 
@@ -209,10 +216,12 @@ def status_label(status: str) -> str:
 
 
 def plan_status(plan: PlanInfo) -> str:
+    """Where the plan stands, in plain words (no version numbers)."""
     if plan.accepted:
-        return _("The plan is agreed by the parents with custody (version {version}).").format(
-            version=plan.version)
-    return _("Proposal – not agreed yet (version {version}).").format(version=plan.version)
+        return _("The family has agreed to the plan. It is the plan that applies now.")
+    if plan.sent:
+        return _("The plan has been sent to the family and is not agreed yet.")
+    return _("The plan has not been sent to the family yet.")
 
 
 def plan_table(st: Styles, plan: PlanInfo, areas: Sequence[Area]) -> list[Flowable]:
@@ -242,7 +251,7 @@ def plan_table(st: Styles, plan: PlanInfo, areas: Sequence[Area]) -> list[Flowab
                 extra.append(("LINEBELOW", (0, len(data) - 2), (1, len(data) - 2), 0, colors.white))
         extra.append(("LINEABOVE", (0, first), (-1, first), 0.8, RULE))
     widths = [2.5 * cm, 3.3 * cm, 4.2 * cm, 3.0 * cm, 2.5 * cm, None]
-    return [U(plan_status(plan), st.muted), Spacer(1, 3), _grid(data, widths, extra=extra)]
+    return [U(plan_status(plan), st.strong), Spacer(1, 3), _grid(data, widths, extra=extra)]
 
 
 def tried_story(st: Styles, plan: PlanInfo, areas: Sequence[Area]) -> list[Flowable]:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from reports import gather
-from reports.chart import ruler_chart
+from reports.chart import RulerChart
 from reports.common import (
     CONFIDENTIAL,
     Frame,
@@ -117,7 +117,7 @@ def render_referral(data: ReferralData) -> bytes:
     story.append(U(_("Each participant's score per round ({ruler}: 1 general – 10 acute concern) and the "
                      "joint target set at the meetings.").format(ruler=data.ruler.name(current_locale())), st.muted))
     story.append(Spacer(1, 4))
-    story.append(ruler_chart(data.history, data.participants, data.ruler, content_width(), who_label))
+    story.append(RulerChart(data.history, data.participants, data.ruler, who_label))
     story.append(Spacer(1, 6))
     story.append(history_table(st, data.participants, data.history))
 

@@ -29,6 +29,8 @@ class Action(StrEnum):
     MANAGE = "manage"  # coordinator's meeting and plan (active dialogs only)
     CLOSE = "close"  # the coordinator closes the dialog (also while paused or awaiting consent)
     APPROVE = "approve"  # a consent giver approves (or refuses) a participant added after the start
+    DESK = "desk"  # the coordinator's desk (/dialoger): a dialog's card and marking it seen, in every state
+    HAND_OVER = "hand_over"  # the coordinator hands the dialog to another coordinator (not after closing)
 
 
 class Refusal(StrEnum):
@@ -39,6 +41,9 @@ class Refusal(StrEnum):
     CLOSED = "closed"
     NOT_COORDINATOR = "not_coordinator"
     NOT_CONSENT_GIVER = "not_consent_giver"
+    # decide_for: the participant uses Telegram (they do it themselves), or it is nothing the
+    # coordinator does for anyone.
+    NOT_OFFLINE = "not_offline"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Seat:
     role: str
     consent_giver: bool
     joined: bool
+    offline: bool = False  # takes part without Telegram: the coordinator acts for them (decide_for)
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,10 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
             return _deny(Refusal.NOT_CONSENT_GIVER)
         return ALLOW if state in (AWAITING_CONSENT, ACTIVE, PAUSED) else _deny(Refusal.CLOSED)
 
-    if action in (Action.INVITE, Action.MANAGE, Action.CLOSE):
+    if action is Action.DESK:
+        return ALLOW if coordinator else _deny(Refusal.NOT_COORDINATOR)
+
+    if action in (Action.INVITE, Action.MANAGE, Action.CLOSE, Action.HAND_OVER):
         if not coordinator:
             return _deny(Refusal.NOT_COORDINATOR)
         if state == CLOSED:
@@ -107,6 +116,30 @@ def decide(seat: Seat | None, state: str, action: Action) -> Decision:
     if state != ACTIVE:
         return _deny(_STATE_REFUSAL[state])
     return ALLOW
+
+
+# What the coordinator may do for a participant without Telegram: what that participant would do
+# themselves in the bot. Reading, inviting, managing are the coordinator's own actions already.
+ON_BEHALF = frozenset({Action.CONSENT, Action.WRITE_INPUT, Action.SCALE})
+
+
+def decide_for(actor: Seat | None, target: Seat | None, state: str, action: Action) -> Decision:
+    """May the holder of `actor` do `action` for the participant holding `target`?
+
+    Only the dialog's coordinator, only for a participant without Telegram (anyone in Telegram
+    answers for themselves, and nobody else writes in their name), only what that participant
+    could do themselves: consent where they give it; their input and their number while the
+    dialog is active; nothing before the family has approved them (added after the start).
+    """
+    if actor is None:
+        return _deny(Refusal.NOT_PARTICIPANT)
+    if actor.role != COORDINATOR:
+        return _deny(Refusal.NOT_COORDINATOR)
+    if target is None:
+        return _deny(Refusal.NOT_PARTICIPANT)
+    if not target.offline or action not in ON_BEHALF:
+        return _deny(Refusal.NOT_OFFLINE)
+    return decide(target, state, action)
 
 
 def shows_child_name(seat: Seat | None, state: str) -> bool:
@@ -127,6 +160,8 @@ NOTICES_WHILE_PAUSED = frozenset({
     "invitation_withdrawn",
     "person_erased",
     "seat_removed", "seat_removed_you",  # the coordinator took someone out of the dialog
+    "handover", "handover_new", "handover_old",  # the dialog has a new coordinator (services/handover.py)
+    "family_message",  # to the coordinator: a family member's own message (e.g. about the withdrawal)
 })
 # A document decided while the dialog was open (the referat of its last meeting, a PDF someone
 # asked for) still reaches its recipients when the dialog is closed meanwhile; while consent is

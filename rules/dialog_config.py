@@ -59,11 +59,14 @@ class _Model(BaseModel):
 
 
 class Area(_Model):
-    """One input area (inputområde), e.g. Sundhedsforhold."""
+    """One input area (inputområde), e.g. Sundhedsforhold, with an optional one-line plain
+    explanation shown when a person chooses an area."""
 
     key: str
     label_da: str
     label_en: str
+    explanation_da: str = ""
+    explanation_en: str = ""
 
     @field_validator("key")
     @classmethod
@@ -79,6 +82,10 @@ class Area(_Model):
 
     def label(self, locale: str | None = "da") -> str:
         return self.label_en if _is_english(locale) else self.label_da
+
+    def explanation(self, locale: str | None = "da") -> str:
+        """The area's one-line explanation ("" when the configuration gives none)."""
+        return self.explanation_en if _is_english(locale) else self.explanation_da
 
 
 class RulerField(_Model):

@@ -20,6 +20,10 @@ STAFF_ROLES = (STAFF_COORDINATOR, STAFF_PROFESSIONAL)
 
 AGE_GROUPS = ("barn", "ung")
 
+# Telegram's terms: users in the EU must be at least 16. The method lets a young person of 15
+# take part; they (and anyone else without Telegram) take part through the coordinator.
+TELEGRAM_MIN_AGE = 16
+
 
 def is_consent_giver(role: str) -> bool:
     """Parents with custody consent for a child; a young person (15+) for themselves."""
@@ -29,6 +33,18 @@ def is_consent_giver(role: str) -> bool:
 def is_family(role: str) -> bool:
     """Family and network: people reached in their free time (quiet hours apply)."""
     return role in (PARENT_CUSTODY, PARENT, YOUNG, NETWORK)
+
+
+def under_telegram_age(role: str, age_group: str) -> bool:
+    """Known without asking that the person is too young for Telegram: the child of a dialog about
+    a child (0-14 years) invited as "the young person"."""
+    return role == YOUNG and age_group == "barn"
+
+
+def asks_telegram_age(role: str, age_group: str) -> bool:
+    """Whether /inviter asks "Is the young person under 16?" before making a link: the young
+    person of a dialog about a young person (15-30 years) may be 15."""
+    return role == YOUNG and not under_telegram_age(role, age_group)
 
 
 def asks_relation(role: str) -> bool:

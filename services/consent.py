@@ -86,7 +86,7 @@ async def answer(session: AsyncSession, notices: Notices, participant: Participa
                        participant_id=participant.id, consent_id=outcome.consent_id)
     coordinator = await session.get(Person, dialog.coordinator_id)
     await notices.add(session, to=coordinator, kind="consent_answer", key=f"consent:{outcome.consent_id}",
-                      payload={"consent_id": outcome.consent_id}, dialog_id=dialog.id)
+                      payload={"consent_id": outcome.consent_id, "answer": answer}, dialog_id=dialog.id)
     if outcome.state_before == PAUSED and outcome.state_after == ACTIVE:
         # Consent is whole again after a withdrawal: everyone else hears that the dialog continues.
         await _tell_the_others(session, notices, dialog, participant, "dialog_resumed", f"resumed:{outcome.consent_id}")
@@ -134,7 +134,8 @@ async def withdraw(session: AsyncSession, notices: Notices, seat: Participant, *
                        now=now, participant_id=seat.id, consent_id=outcome.consent_id)
     coordinator = await session.get(Person, dialog.coordinator_id)
     await notices.add(session, to=coordinator, kind="consent_answer", key=f"consent:{outcome.consent_id}",
-                      payload={"consent_id": outcome.consent_id}, dialog_id=dialog.id)
+                      payload={"consent_id": outcome.consent_id, "answer": consent_rules.WITHDRAWN},
+                      dialog_id=dialog.id)
     log.info("consent withdrawn dialog_id=%s participant_id=%s state=%s", dialog.id, seat.id, outcome.state_after)
     return Withdrawal(True, dialog, outcome.state_after)
 
@@ -197,7 +198,8 @@ async def approve(session: AsyncSession, notices: Notices, settings: Settings, p
                        action=audit.APPROVAL_GIVEN if approved else audit.APPROVAL_REFUSED)
     coordinator = await session.get(Person, dialog.coordinator_id)
     if state == consent_rules.APPROVED:
-        admitted = newcomer.person_id is not None
+        # Someone who opened their link is let in now; so is someone without Telegram (no link).
+        admitted = newcomer.person_id is not None or newcomer.offline
         if admitted:
             await pv.admit(session, newcomer, now)
         await notices.add(session, to=coordinator, kind="newcomer_approved", key=f"approved:{newcomer.id}",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reports.referat import queue_referat
+from rules.cpr import contains_cpr
 from rules.dates import at_local
 from rules.roles import COORDINATOR
 from storage import meetings as mt
@@ -66,6 +67,7 @@ class Called:
 class Closed:
     outcome: Outcome
     next_round: int = 0  # the round that has begun
+    next_meeting: Called | None = None  # the next meeting, when it was called with the close
 
 
 class Rsvp(Enum):
@@ -231,19 +233,94 @@ async def set_target(session: AsyncSession, dialog: Dialog, meeting: Meeting, va
     return Outcome.DONE
 
 
+# ---- closing: who was there, what was decided, the next meeting ----------------------------------
+
+SUMMARY_LIMIT = 3000
+CASE_REF_LIMIT = 40
+
+
+def prefill(status: str | None, coming: bool | None) -> str:
+    """Who was there, before the coordinator changes it: the answer to the invitation
+    (coming: present; can't come: sent apologies; no answer: absent)."""
+    if status in mt.ATTENDANCE:
+        return status  # type: ignore[return-value]
+    if coming is None:
+        return mt.ABSENT
+    return mt.PRESENT if coming else mt.APOLOGIES
+
+
+async def attendance_of(session: AsyncSession, dialog: Dialog, meeting: Meeting) -> dict[int, str]:
+    """Every invited participant's attendance: as recorded, else prefilled from their answer."""
+    recorded = await mt.attendance(session, meeting.id)
+    answers = await mt.responses(session, meeting.id)
+    return {p.id: prefill(recorded.get(p.id), answers[p.id].coming if p.id in answers else None)
+            for p in invitees(dialog)}
+
+
+async def toggle_attendance(session: AsyncSession, dialog: Dialog, meeting: Meeting,
+                            participant_id: int) -> Outcome:
+    """One tap: present -> sent apologies -> absent -> present."""
+    if meeting.status != mt.OPEN:
+        return Outcome.NOT_OPEN
+    now_is = await attendance_of(session, dialog, meeting)
+    if participant_id not in now_is:
+        return Outcome.OFF_THE_RULER  # not someone invited: a made-up button
+    order = mt.ATTENDANCE
+    await mt.set_attendance(session, meeting.id, participant_id,
+                            order[(order.index(now_is[participant_id]) + 1) % len(order)])
+    return Outcome.DONE
+
+
+def record_summary(meeting: Meeting, text: str | None) -> Outcome:
+    """What was discussed and decided (checked by the caller: no CPR number, within the limit)."""
+    if meeting.status != mt.OPEN:
+        return Outcome.NOT_OPEN
+    meeting.summary = text or None
+    return Outcome.DONE
+
+
+def case_ref_problem(text: str) -> str | None:
+    """Why `text` cannot be a case reference (None: it can): too long, or a CPR number."""
+    if len(text) > CASE_REF_LIMIT:
+        return "too_long"
+    if contains_cpr(text) or contains_cpr(text.replace(".", "")):
+        return "cpr"
+    if not any(ch.isalnum() for ch in text):
+        return "empty"
+    return None
+
+
+def set_case_ref(dialog: Dialog, text: str | None) -> str | None:
+    """The dialog's case reference (sagsnummer), one line; returns the problem, or None when set."""
+    value = " ".join((text or "").split())
+    if value:
+        problem = case_ref_problem(value)
+        if problem is not None:
+            return problem
+    dialog.case_ref = value or None
+    return None
+
+
 async def close_meeting(session: AsyncSession, notices: Notices, config: DialogConfig, settings: Settings,
-                        dialog: Dialog, meeting: Meeting, now: datetime) -> Closed:
-    """The meeting ends its round and the next begins; everyone is told, and the report
-    (referat) is read and rendered now, in this transaction: the outbox sends it to
+                        dialog: Dialog, meeting: Meeting, now: datetime, *,
+                        next_at: datetime | None = None, next_place: str | None = None) -> Closed:
+    """The meeting ends its round and the next begins; who was there is fixed as recorded (or
+    prefilled from the answers); the next meeting, if given, is called; everyone is told, and
+    the report (referat) is read and rendered now, in this transaction: the outbox sends it to
     everyone after the commit."""
     if meeting.status != mt.OPEN:
         return Closed(Outcome.NOT_OPEN)
+    for pid, status in (await attendance_of(session, dialog, meeting)).items():
+        await mt.set_attendance(session, meeting.id, pid, status)
     new_round = await mt.close_meeting(session, meeting, dialog, now)
     for p in invitees(dialog):
         await notices.add(session, to=p, kind="meeting_closed", key=f"meet:{meeting.id}:closed:{p.id}",
                           payload={"meeting_id": meeting.id})
+    called = None
+    if next_at is not None and next_place:
+        called = await call_meeting(session, notices, settings, dialog, next_at, next_place, now)
     await queue_referat(session, notices, meeting, config=config, settings=settings, now=now)
-    return Closed(Outcome.DONE, new_round.round_no)
+    return Closed(Outcome.DONE, new_round.round_no, called)
 
 
 # ---- reminders and those who join later -----------------------------------------------------------

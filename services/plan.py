@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.referat import reissue_referat
 from rules.dates import at_local
 from storage import outbox
 from storage import plan as pl
@@ -258,7 +259,8 @@ async def comment(session: AsyncSession, notices: Notices, giver: Participant, v
 
 
 async def _put_in_force(session: AsyncSession, notices: Notices, dialog: Dialog, now: datetime) -> None:
-    """Every consent giver agreed: the plan is in force, owners are told, reminders are written."""
+    """Every consent giver agreed: the plan is in force, owners are told, reminders are written,
+    and the last meeting's referat is reissued with this plan."""
     settings = notices.settings
     version = dialog.plan_version
     dialog.plan_accepted_version = version
@@ -279,6 +281,9 @@ async def _put_in_force(session: AsyncSession, notices: Notices, dialog: Dialog,
     coordinator = await session.get(Person, dialog.coordinator_id)
     await notices.add(session, to=coordinator, kind="plan_accepted", key=f"plan:{dialog.id}:v{version}:accepted",
                       payload={"dialog_id": dialog.id, "version": version}, dialog_id=dialog.id)
+    # The minutes of the last meeting are reissued with the plan that now applies (a new
+    # edition, to every participant, replacing the earlier one).
+    await reissue_referat(session, notices, dialog, now)
 
 
 # ---- Udført / Brug for hjælp ------------------------------------------------------------------------

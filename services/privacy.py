@@ -18,7 +18,7 @@ from rules.roles import COORDINATOR
 from storage import audit
 from storage import privacy as pv
 from storage import queries as q
-from storage.models import Dialog, Person
+from storage.models import Dialog, Participant, Person
 
 if TYPE_CHECKING:
     from bot.notices import Notices
@@ -72,6 +72,29 @@ async def erase(session: AsyncSession, notices: Notices, person: Person, *, now:
     log.info("person erased person_id=%s seats=%s deleted=%s anonymised=%s", person_id, result.seats,
              result.deleted, result.anonymised)
     return result
+
+
+async def erase_offline_seat(session: AsyncSession, notices: Notices, participant_id: int, *, now: datetime,
+                             keep: frozenset[str], text_shown: str, locale: str, actor_id: int | None,
+                             actor_role: str | None = None) -> pv.Erasure | None:
+    """Erase the data of a participant without Telegram (services/on_behalf.py) on their request to the
+    municipality: what `erase` does for a person. None: no such seat, or it is not one without Telegram.
+
+    Such a seat holds no person; for the erasure it is given a nameless stand-in person row, which
+    `erase` leaves as it leaves every erased person (no name, no Telegram id), and the same rules
+    apply: a given consent is withdrawn first, KEEP_ON_ERASE is kept without the name, the
+    coordinator is told.
+    """
+    seat = await session.get(Participant, participant_id)
+    if seat is None or not seat.offline or seat.person_id is not None or seat.name == pv.ERASED_NAME:
+        return None  # gone, in Telegram (erased by their person), or erased already
+    stand_in = Person(created_at=now)
+    session.add(stand_in)
+    await session.flush()
+    seat.person_id = stand_in.id
+    await session.flush()
+    return await erase(session, notices, stand_in, now=now, keep=keep, text_shown=text_shown, locale=locale,
+                       actor_id=actor_id, actor_role=actor_role)
 
 
 async def close(session: AsyncSession, notices: Notices, dialog_id: int, reason: str, now: datetime) -> Dialog | None:

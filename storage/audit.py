@@ -52,6 +52,17 @@ CONSENT_WITHDRAWN = "consent.withdrawn"
 APPROVAL_GIVEN = "approval.given"        # a consent giver approves a participant added later
 APPROVAL_REFUSED = "approval.refused"
 PARTICIPANT_REMOVED = "participant.removed"  # the coordinator took someone out of a dialog
+# The coordinator acting for a participant without Telegram (services/on_behalf.py): the actor is
+# the coordinator, `participant_id` the seat acted for.
+OFFLINE_SEAT_ADDED = "on_behalf.seat_added"      # a participant without Telegram (no link)
+ON_BEHALF_CONSENT_GIVEN = "on_behalf.consent_given"
+ON_BEHALF_CONSENT_DECLINED = "on_behalf.consent_declined"
+ON_BEHALF_CONSENT_WITHDRAWN = "on_behalf.consent_withdrawn"
+ON_BEHALF_INPUT_WRITTEN = "on_behalf.input_written"  # a box of their draft
+ON_BEHALF_INPUT_SHARED = "on_behalf.input_shared"
+ON_BEHALF_INPUT_DELETED = "on_behalf.input_deleted"  # their draft
+ON_BEHALF_SCORE = "on_behalf.score"              # their number on the ruler
+DIALOG_HANDED_OVER = "dialog.handed_over"  # to another coordinator (from_person_id, to_person_id)
 # Deletions
 DIALOG_DELETED = "dialog.deleted"        # retention (storage/retention.py) or by hand
 PERSON_DELETED = "person.deleted"        # a person's data erased

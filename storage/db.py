@@ -1,7 +1,35 @@
 """Engine, sessions and schema upgrades.
 
-SQLite runs with WAL (readers never wait for the writer), foreign keys on and a
-busy timeout so that concurrent writers queue instead of failing.
+SQLite, as the bot uses it (one process, a file on local disk):
+
+- **WAL** (`journal_mode=WAL`): a commit appends to the write-ahead log instead of rewriting
+  pages in place; readers (another process: `samspil admin`, a backup) never wait for the
+  writer.
+- **`synchronous=NORMAL`**: in WAL mode the log is fsynced at checkpoints, not at every
+  commit. What that can and cannot lose: a crash of the *process* (SIGKILL, the OOM killer,
+  an exception) loses nothing that committed, because the commit is in the WAL file in the
+  operating system's page cache and the next open replays it; the crash tests kill the bot
+  this way. Only a crash of the *machine* (power loss, kernel panic) can lose the last
+  commits before it, each as a whole: the database stays consistent, never half a commit.
+  What such a lost commit did is then gone while the person may have seen the answer to it.
+  In polling mode the updates of the batch being handled had not been confirmed, so Telegram
+  delivers them again (their update ids went with the lost commits) and they are handled
+  anew. An update confirmed before the power loss whose commit was lost is not delivered
+  again: the person finds the bot a step behind the answer they saw and does that step again
+  (a draft's last text, a tap); notices decided in it are not sent. `synchronous=FULL` (an
+  fsync per commit) closes that window at the cost bench/sqlite_modes.py measures; where
+  that matters more than the cost, run on PostgreSQL, whose commits are durable by default.
+- **A busy timeout** (30 s): another process writing (an admin command) makes a writer here
+  wait for the lock instead of failing at once.
+- **One connection** for the whole process. SQLite has one writer at a time, and every
+  transaction here starts with `BEGIN IMMEDIATE` (it takes the write lock at once, so two
+  transactions that read and then write queue instead of one failing on commit). With
+  several connections in one process, those waiting for the lock poll it in SQLite's busy
+  handler (sleeping 1 to 100 ms between tries, in no order); with one, the updates and the
+  notice scheduler queue for it in the pool, first come first served, and the next starts
+  the moment the last one commits. Nothing may open a second session while its first holds
+  the connection: it would wait for itself (with several connections it waited just the same,
+  for the write lock its own first session held).
 """
 
 from __future__ import annotations
@@ -18,32 +46,42 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, *, schema: str | None = None) -> AsyncEngine:
-    """An engine for SQLite (one file, WAL) or PostgreSQL (optionally in `schema`)."""
+def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "WAL",
+                sqlite_synchronous: str = "NORMAL", sqlite_connections: int = 1,
+                sqlite_busy_seconds: float = 30) -> AsyncEngine:
+    """An engine for SQLite (a file, WAL, one connection) or PostgreSQL (optionally in `schema`).
+
+    The `sqlite_*` arguments are for bench/sqlite_modes.py, which measures what each choice
+    above changes; everything else uses the defaults."""
     if url.startswith("sqlite"):
+        memory = ":memory:" in url or "mode=memory" in url or url.endswith("://")
+        pool = {} if memory else {"poolclass": AsyncAdaptedQueuePool, "pool_size": sqlite_connections,
+                                  "max_overflow": 0, "pool_timeout": 60}
         # hide_parameters: an error message never quotes what a person wrote.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_seconds}, hide_parameters=True,
+                                     **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             # We issue BEGIN ourselves (below), not the driver.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA journal_mode={sqlite_journal}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(sqlite_busy_seconds * 1000)}")
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn):  # type: ignore[no-untyped-def]
             # Take the write lock at the start: two transactions that read and then
-            # write (join and consent of one dialog) queue behind the busy timeout
-            # instead of one failing when the other commits first.
+            # write (join and consent of one dialog) queue for it instead of one
+            # failing when the other commits first.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

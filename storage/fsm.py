@@ -55,26 +55,31 @@ class SQLStorage(BaseStorage):
     async def _write(self, key: StorageKey, **values: Any) -> None:
         session = current_session.get()
         if session is not None:
-            await self._upsert(session, key, values)
+            # Flushed with the update's other writes (at the latest on commit): a new step and
+            # its data are one UPDATE.
+            await self._upsert(session, key, values, flush=False)
             return
         async with self._sessionmaker() as own, own.begin():
             await self._upsert(own, key, values)
 
-    async def _upsert(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
+    async def _upsert(self, session: AsyncSession, key: StorageKey, values: dict[str, Any], *,
+                      flush: bool = True) -> None:
         k = self._key(key)
         record = await session.get(FsmRecord, k)
         if record is None:
             record = FsmRecord(key=k, state=None, data=None, updated_at=self._clock())
             session.add(record)
+        _keep(session, record)
         for name, value in values.items():
             setattr(record, name, value)
         record.updated_at = self._clock()
-        await session.flush()
+        if flush:
+            await session.flush()
 
     async def _read(self, key: StorageKey) -> FsmRecord | None:
         session = current_session.get()
         if session is not None:
-            return await session.get(FsmRecord, self._key(key))
+            return _keep(session, await session.get(FsmRecord, self._key(key)))
         async with self._sessionmaker() as own:
             return await own.get(FsmRecord, self._key(key))
 
@@ -97,6 +102,20 @@ class SQLStorage(BaseStorage):
 
     async def close(self) -> None:
         pass
+
+
+def _keep(session: AsyncSession, record: FsmRecord | None) -> FsmRecord | None:
+    """Hold the update's conversation row for as long as its session lives.
+
+    The session's identity map holds rows only weakly: without this, the row read for the
+    state is gone by the time the data is read or the new step written, and each of those
+    reads it again (3-4 SELECTs of one row per update). `session.get` then finds it in the
+    identity map (and still sees a row deleted in this transaction as gone)."""
+    if record is not None:
+        kept = session.info.setdefault("fsm_rows", [])
+        if not any(r is record for r in kept):
+            kept.append(record)
+    return record
 
 
 class AfterCommitStorage(BaseStorage):

@@ -138,6 +138,7 @@ class LatestScore:
     participant_id: int
     value: int
     at: datetime
+    written_by_id: int | None = None  # the coordinator's person id, for a participant without Telegram
 
 
 async def latest_scores(session: AsyncSession, dialog: Dialog, round_no: int) -> dict[int, LatestScore]:
@@ -149,4 +150,4 @@ async def latest_scores(session: AsyncSession, dialog: Dialog, round_no: int) ->
         .subquery()
     )
     rows = await session.scalars(select(Score).join(last, Score.id == last.c.last_id))
-    return {s.participant_id: LatestScore(s.participant_id, s.value, s.created_at) for s in rows}
+    return {s.participant_id: LatestScore(s.participant_id, s.value, s.created_at, s.written_by_id) for s in rows}

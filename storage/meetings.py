@@ -17,6 +17,7 @@ from storage.models import (
     DialogRound,
     InputEntry,
     Meeting,
+    MeetingAttendance,
     MeetingResponse,
     Participant,
     Score,
@@ -24,6 +25,9 @@ from storage.models import (
 
 SCHEDULED, OPEN, CLOSED, CANCELLED = "scheduled", "open", "closed", "cancelled"
 LIVE = (SCHEDULED, OPEN)
+# Who was at a meeting (recorded when closing it); one tap moves a person to the next.
+PRESENT, APOLOGIES, ABSENT = "present", "apologies", "absent"
+ATTENDANCE = (PRESENT, APOLOGIES, ABSENT)
 
 
 async def live_meeting(session: AsyncSession, dialog_id: int) -> Meeting | None:
@@ -75,6 +79,25 @@ async def answer(session: AsyncSession, meeting: Meeting, participant: Participa
         current.answered_at = now
     await session.flush()
     return True
+
+
+# ---- who was there ------------------------------------------------------------------------
+
+
+async def attendance(session: AsyncSession, meeting_id: int) -> dict[int, str]:
+    """participant id -> present | apologies | absent, as recorded so far."""
+    rows = await session.scalars(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id))
+    return {r.participant_id: r.status for r in rows}
+
+
+async def set_attendance(session: AsyncSession, meeting_id: int, participant_id: int, status: str) -> None:
+    row = await session.scalar(select(MeetingAttendance).where(
+        MeetingAttendance.meeting_id == meeting_id, MeetingAttendance.participant_id == participant_id))
+    if row is None:
+        session.add(MeetingAttendance(meeting_id=meeting_id, participant_id=participant_id, status=status))
+    else:
+        row.status = status
+    await session.flush()
 
 
 # ---- rounds and what each participant has given ----------------------------------------------

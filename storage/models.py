@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -48,6 +49,11 @@ class Person(Base):
     staff_role: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(PersonalText)
     created_at: Mapped[datetime]
+    # A coordinator's contact details, shown to the families of their dialogs (handlers/contact.py):
+    # phone, e-mail, and when they can be reached ("man-fre 8-15"). Set by the coordinator.
+    contact_phone: Mapped[str | None] = mapped_column(PersonalText)
+    contact_email: Mapped[str | None] = mapped_column(PersonalText)
+    contact_hours: Mapped[str | None] = mapped_column(PersonalText)
 
 
 class Registration(Base):
@@ -84,6 +90,8 @@ class Dialog(Base):
     activated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(PersonalText)
+    # The municipality's case reference (sagsnummer), set by the coordinator; shown on the referat.
+    case_ref: Mapped[str | None] = mapped_column(PersonalText)
 
     # Eager both ways (join_depth: the cycle dialog -> participants -> dialog
     # would otherwise stop the eager load, and async sessions cannot lazy-load).
@@ -115,9 +123,16 @@ class Participant(Base):
     # a forwarded link admits whoever opens it first, and the coordinator must be able to tell.
     opened_by: Mapped[str | None] = mapped_column(PersonalText)
     removed_at: Mapped[datetime | None]
+    # Takes part without Telegram (a young person under 16, a grandparent): no link, person_id stays
+    # None, and the coordinator enters their consent, input and number for them (services/on_behalf.py).
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="selectin", join_depth=2)
-    person: Mapped[Person | None] = relationship(lazy="selectin")
+    # Joined, not selectin: a seat comes with its dialog and person in the same SELECT (a
+    # selectin load is a statement of its own each time, even for rows the session already
+    # holds). The dialog's participants still follow in one more (Dialog.participants).
+    dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="joined", join_depth=2,
+                                          innerjoin=True)
+    person: Mapped[Person | None] = relationship(lazy="joined")
 
 
 class Invitation(Base):
@@ -150,6 +165,11 @@ class Consent(Base):
     participants_shown: Mapped[str] = mapped_column(PersonalText)  # JSON list
     locale: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
+    # Recorded by the coordinator for a participant without Telegram: the coordinator's person id
+    # (no foreign key: the fact outlives the account, as in the audit log) and how the person
+    # answered, 'oral' | 'paper'. None: the participant answered in Samspil themselves.
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer)
+    given_how: Mapped[str | None] = mapped_column(String(8))
 
 
 class Approval(Base):
@@ -191,8 +211,11 @@ class InputEntry(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     shared_at: Mapped[datetime | None]
+    # Who typed it when it was not the author: the coordinator's person id, for a participant
+    # without Telegram (shown as "written by the coordinator for ..."). No foreign key, as above.
+    written_by_id: Mapped[int | None] = mapped_column(Integer)
 
-    participant: Mapped[Participant] = relationship(lazy="selectin")
+    participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)  # one SELECT (Participant)
 
 
 class Score(Base):
@@ -207,6 +230,8 @@ class Score(Base):
     round_no: Mapped[int] = mapped_column(Integer)
     value: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # The coordinator's person id when they put the number for a participant without Telegram.
+    written_by_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class DialogRound(Base):
@@ -241,6 +266,23 @@ class Meeting(Base):
     created_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The minutes of record: what was discussed and decided (written when closing), and the
+    # referat's editions (1 at the close; a new one each time the family agrees a plan after it).
+    summary: Mapped[str | None] = mapped_column(PersonalText)
+    referat_edition: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    referat_made_at: Mapped[datetime | None]
+
+
+class MeetingAttendance(Base):
+    """Who was at a meeting, as the coordinator recorded it when closing it."""
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))  # present | apologies | absent
 
 
 class MeetingResponse(Base):
@@ -337,6 +379,9 @@ class OutboxMessage(Base):
         # reads the newest one without walking the whole outbox.
         Index("ix_outbox_body", "id", sqlite_where=text("body IS NOT NULL"),
               postgresql_where=text("body IS NOT NULL")),
+        # A coordinator's routine notices held for their digest (bot/digest.py), by the time it goes.
+        Index("ix_outbox_held", "due_at", sqlite_where=text("status = 'held'"),
+              postgresql_where=text("status = 'held'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -348,13 +393,28 @@ class OutboxMessage(Base):
     # Kind "answer" only: JSON of the text and buttons as they were to be sent. Encrypted.
     body: Mapped[str | None] = mapped_column(PersonalText)
     due_at: Mapped[datetime]
-    # pending | sending | sent | skipped | failed | cancelled
+    # pending | sending | sent | skipped | failed | cancelled, or held: a coordinator's routine
+    # notice waiting, until `due_at`, for their digest (then sent: gathered into a "digest" row)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime]
+
+
+class NoticePreference(Base):
+    """How a coordinator wants their routine notices (rules/notice_urgency.py): gathered in a
+    digest at `digest_times` on weekdays, or at once. No row: the defaults (COORDINATOR_NOTICES,
+    DIGEST_TIMES). Set with /notifikationer (handlers/notifications.py)."""
+
+    __tablename__ = "notice_preference"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10))  # 'digest' | 'at_once' (rules/digest.py)
+    # Local times, "08:00,14:00"; None: DIGEST_TIMES.
+    digest_times: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
 
 
 class Document(Base):
@@ -383,6 +443,24 @@ class Document(Base):
     source: Mapped[bytes | None] = mapped_column(PersonalBytes)
     protect: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class DeskMark(Base):
+    """What a dialog's coordinator has marked as seen on their desk (`/dialoger`, handlers/desk.py).
+
+    The newest safeguarding alert (a score in the ruler's highest field), message from the family
+    (outbox kind "family_message") and consent answer ("talk to the coordinator first") that were
+    on the desk when the coordinator tapped "Mark as seen": anything newer shows again. Ids only.
+    """
+
+    __tablename__ = "desk_mark"
+
+    dialog_id: Mapped[int] = mapped_column(ForeignKey("dialog.id", ondelete="CASCADE"), primary_key=True)
+    alert_score_id: Mapped[int | None] = mapped_column(Integer)
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    consent_id: Mapped[int | None] = mapped_column(Integer)
+    seen_at: Mapped[datetime]
+    seen_by_id: Mapped[int | None] = mapped_column(Integer)  # the person who marked it (no foreign key: a log)
 
 
 class ProcessedUpdate(Base):
@@ -478,6 +556,7 @@ __all__ = [
     "PAUSED",
     "Base",
     "Consent",
+    "DeskMark",
     "Dialog",
     "Document",
     "FsmRecord",
@@ -486,6 +565,7 @@ __all__ = [
     "InputEntry",
     "Meeting",
     "MeetingResponse",
+    "NoticePreference",
     "OutboxMessage",
     "PlanAnswer",
     "ProcessedUpdate",

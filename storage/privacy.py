@@ -185,6 +185,8 @@ async def export_person(session: AsyncSession, person: Person, now: datetime) ->
             "id": person.id, "telegram_id": person.telegram_id, "name": person.name,
             "language": person.locale, "staff_role": person.staff_role, "title": person.title,
             "created_at": _iso(person.created_at),
+            "contact_phone": person.contact_phone, "contact_email": person.contact_email,
+            "contact_hours": person.contact_hours,
         },
         "registrations": [
             {"id": r.id, "staff_role": r.staff_role, "name": r.name, "title": r.title,
@@ -383,6 +385,7 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
         await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{tid}:{tid}:%")))
     person.name = None
     person.title = None
+    person.contact_phone = person.contact_email = person.contact_hours = None
     person.telegram_id = None
     person.locale = None
     person.staff_role = None

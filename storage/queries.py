@@ -151,6 +151,7 @@ def seat(participant: Participant | None) -> Seat | None:
         role=participant.role,
         consent_giver=participant.consent_giver,
         joined=participant.joined_at is not None,
+        offline=participant.offline,
     )
 
 
@@ -169,6 +170,20 @@ async def add_participant(
     await session.flush()
     token = await new_invitation(session, participant, now=now, ttl_days=ttl_days)
     return participant, token
+
+
+async def add_offline_participant(
+    session: AsyncSession, *, dialog: Dialog, name: str, role: str, relation: str | None, now: datetime,
+    joined: bool,
+) -> Participant:
+    """A seat for someone without Telegram: no invitation, no person; `joined`: a member at once."""
+    participant = Participant(
+        dialog_id=dialog.id, name=name, role=role, relation=relation, consent_giver=is_consent_giver(role),
+        created_at=now, offline=True, joined_at=now if joined else None,
+    )
+    session.add(participant)
+    await session.flush()
+    return participant
 
 
 async def new_invitation(session: AsyncSession, participant: Participant, *, now: datetime, ttl_days: int) -> str:

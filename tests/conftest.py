@@ -137,6 +137,9 @@ def settings(emu: BotAPIEmulator, database: Database) -> Settings:
         data_key=TEST_DATA_KEY,
         # Pacing per chat is tested on its own (tests/test_delivery.py); flows need no waits.
         send_chat_interval=0,
+        # A coordinator's routine notices at once, as the flows expect them; the digest (the
+        # default) is tested on its own (tests/test_digest_flow.py).
+        coordinator_notices="at_once",
     )
 
 
@@ -171,3 +174,15 @@ async def samspil(settings: Settings, clock: FakeClock) -> AsyncIterator[App]:
 @pytest.fixture
 def cast(samspil: App, emu: BotAPIEmulator, settings: Settings, clock: FakeClock) -> Cast:
     return Cast(emu=emu, settings=settings, i18n=samspil.i18n, clock=clock, scheduler=samspil.scheduler)
+
+
+@pytest.fixture
+async def web_port(samspil: App) -> AsyncIterator[int]:
+    """The Mini App served beside the bot under test, on a free port."""
+    from web.server import start_web
+
+    runner, port = await start_web(samspil, "127.0.0.1", 0)
+    try:
+        yield port
+    finally:
+        await runner.cleanup()

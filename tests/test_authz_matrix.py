@@ -59,9 +59,11 @@ from handlers import texts
 from handlers.choose import PickDialogCb
 from handlers.common import LanguageCb
 from handlers.coordinator import Invite, InviteCb, NewDialog, NewDialogCb
+from handlers.desk_views import DeskCb
 from handlers.dialog_input import InputCb, InputFlow
 from handlers.join import ConsentCb
 from handlers.meetings import MeetingCb, MeetingFlow, RsvpCb
+from handlers.on_behalf_views import ForCb
 from handlers.overview import OverviewCb
 from handlers.plan import PlanAnswerCb, PlanCb, PlanFlow, TaskCb
 from handlers.privacy import ApproveCb, CloseCb, CloseFlow, ConsentViewCb, EraseCb
@@ -77,6 +79,7 @@ from rules.access import (
     Refusal,
     Seat,
     decide,
+    decide_for,
 )
 from rules.roles import ROLES, is_consent_giver
 from storage import queries as q
@@ -134,6 +137,9 @@ POLICY: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
     # Membership and consent go on while paused (that is how a dialog resumes), not after closing.
     Action.INVITE: (frozenset({COORD}), OPEN),
     Action.CLOSE: (frozenset({COORD}), OPEN),
+    Action.HAND_OVER: (frozenset({COORD}), OPEN),
+    # The coordinator's own desk (/dialoger): their card of the dialog, in every state.
+    Action.DESK: (frozenset({COORD}), frozenset(STATES)),
     Action.CONSENT: (frozenset({GIVER}), OPEN),
     Action.APPROVE: (frozenset({GIVER}), OPEN),
     # What the dialog is about: everyone with a seat, until it is closed (the coordinator always);
@@ -518,7 +524,7 @@ def stale(w: World) -> Out:
 PICK_FLOWS: dict[str, tuple[Action, Callable[[World, str, str, str], str]]] = {
     # flow: (rule action, the normal screen for (world, dialog, actor's seat kind, state))
     "input": (Action.WRITE_INPUT, lambda w, d, k, s: w.line(
-        "<b>Your input</b> – the dialog about {child}, round {round}", child=CHILD[d], round=1)),
+        "<b>Your input about {child}</b>", child=CHILD[d])),
     "skala": (Action.SCALE, lambda w, d, k, s: w.line(
         "<b>{ruler}</b> – the dialog about {child}\n\n", ruler=w.ruler, child=CHILD[d])),
     "vurdering": (Action.READ_SHARED, lambda w, d, k, s: w.line(
@@ -601,7 +607,9 @@ def start_home(c: Ctx, actor: str) -> Out:
         return ok(w.da("Your invitation is waiting for the family's approval. "
                        "You will get a message here as soon as they have answered."), absent=(CHILD["a"],))
     hidden = tuple(CHILD[d] for d in ("a", "b") if c.kinds[actor, d] in (NOBODY, NOT_JOINED))
-    return ok(w.da("Type /hjaelp to see what you can do."), absent=hidden)
+    # The coordinator's home ends with /hjaelp; anyone else's is the home card of #12 ("Hej Mette.").
+    return ok(w.da("Type /hjaelp to see what you can do."), w.da("Hi {name}.", name=c.persons[actor].name or ""),
+              absent=hidden)
 
 
 ERASE_REFUSED = ("You are the coordinator of dialogs that are not closed. Close them with /luk "
@@ -719,6 +727,8 @@ def input_cases() -> list[Case]:
              gated("a", Action.WRITE_INPUT, const(stale))),
         Case("InputCb.delete_yes(a, other's draft)", "tap", entry("delete_yes", "a", others_draft),
              gated("a", Action.WRITE_INPUT, const(stale))),
+        Case("InputCb.share_one(a, other's draft)", "tap", entry("share_one", "a", others_draft),
+             gated("a", Action.WRITE_INPUT, const(stale))),
         Case("InputCb.edit(a, own shared entry)", "tap", entry(
             "edit", "a", lambda w, a: w.ids["shared:teacher" if a == "teacher" else "shared:mom"], "worries"),
             gated("a", Action.WRITE_INPUT, lambda c, a: no(c.w.da(SHARED_ALREADY)) if a in ("mom", "teacher")
@@ -745,13 +755,13 @@ def input_changes() -> list[Case]:
     return [
         Case("typed answer in a box (a, own draft)", "step", lambda w, a: f"TEKST-{a.upper()} mere.",
              gated("a", Action.WRITE_INPUT, const(lambda w: ok(w.head(
-                 "✓ Saved in your draft ({count} characters in this box). Write more, or go on.")))),
+                 "✓ Saved in your draft: “{start}”\nWrite more, or go on.")))),
              fsm=lambda w, a: (InputFlow.writing, {"dialog_id": w.ids["a"], "entry_id": own_draft(w, a),
                                                    "box": "worries", "append": True}),
              fsm_for="all", mutates=True),
         Case("InputCb.share_yes(a)", "tap", lambda w, a: InputCb(action="share_yes", dialog_id=w.ids["a"]).pack(),
              gated("a", Action.WRITE_INPUT, const(lambda w: ok(w.head(
-                 "Your input is shared with the other participants ({areas}).")))), mutates=True),
+                 "✅ Your input about {areas} is shared. The others in the dialog can read it now.")))), mutates=True),
         Case("InputCb.area(a, new draft)", "tap", lambda w, a: InputCb(
             action="area", dialog_id=w.ids["a"], value="development").pack(),
             gated("a", Action.WRITE_INPUT, const(lambda w: ok(box(w, "development", 1)))), mutates=True),
@@ -1225,6 +1235,27 @@ def close_invite_cases() -> list[Case]:
     ]
 
 
+def desk_cases() -> list[Case]:
+    """The coordinator's desk (issue #13): a dialog's card, handing it over; only its coordinator."""
+
+    def dk(action: str, d: str) -> Payload:
+        return lambda w, a: DeskCb(action=action, dialog_id=w.ids[d]).pack()
+
+    def card(d: str) -> Expect:
+        return const(lambda w: ok(f"{CHILD[d]} ("))
+
+    def choose(d: str) -> Expect:
+        return const(lambda w: ok(w.line("<b>Hand over the dialog about {child}</b>\n\n", child=CHILD[d])))
+
+    return [
+        Case("DeskCb.open(a)", "tap", dk("open", "a"), gated("a", Action.DESK, card("a"))),
+        Case("DeskCb.hand(a)", "tap", dk("hand", "a"), gated("a", Action.HAND_OVER, choose("a"))),
+        Case("DeskCb.yes(a) outside the step", "tap", dk("yes", "a"), gated("a", Action.HAND_OVER, const(stale))),
+        Case("DeskCb.open(b)", "tap", dk("open", "b"), gated("b", Action.DESK, card("b")), once=True),
+        Case("DeskCb.hand(b)", "tap", dk("hand", "b"), gated("b", Action.HAND_OVER, choose("b")), once=True),
+    ]
+
+
 def close_changes() -> list[Case]:
     """The mother withdraws (active -> paused); the coordinator closes (awaiting consent -> closed)."""
 
@@ -1288,12 +1319,43 @@ def forged_number_cases() -> list[Case]:
     ]
 
 
+def on_behalf_cases() -> list[Case]:
+    """Issue #12: the coordinator writes for a participant without Telegram, and for nobody else. The
+    world has no such participant: every button names a seat in Telegram, which the coordinator is told
+    (after the dialog-level gate, as for anyone)."""
+    def fc(action: str, seat: str, value: str = "") -> Payload:
+        return lambda w, a: ForCb(action=action, participant_id=w.ids[seat],
+                                  value=value or (w.app.dialog_config.areas[0].key if action == "area" else "")).pack()
+
+    def in_telegram(name: str) -> Expect:
+        return const(lambda w: no(w.da("{name} uses Telegram and answers for themselves. "
+                                       "You write only for participants without Telegram.", name=name)))
+
+    return [
+        Case("InviteCb.offline(a) in the name step", "tap",
+             lambda w, a: InviteCb(action="offline", value=str(w.ids["a"])).pack(),
+             gated("a", Action.INVITE, const(lambda w: ok(w.line(
+                 "📵 <b>Without Telegram</b>: the person gets no link, and you write for them.")))),
+             fsm=lambda w, a: (Invite.name, {"dialog_id": w.ids["a"]})),
+        Case("ForCb.menu(a, a parent in Telegram)", "tap", fc("menu", "seat:mom:a"),
+             gated("a", Action.INVITE, in_telegram("Mette"))),
+        Case("ForCb.area(a, a parent in Telegram)", "tap", fc("area", "seat:mom:a"),
+             gated("a", Action.INVITE, in_telegram("Mette"))),
+        Case("ForCb.number(a, the teacher)", "tap", fc("number", "seat:teacher:a", "3"),
+             gated("a", Action.INVITE, in_telegram("Hanne"))),
+        Case("ForCb.given(a, a parent in Telegram)", "tap", fc("given", "seat:mom:a", "oral"),
+             gated("a", Action.INVITE, in_telegram("Mette"))),
+        Case("ForCb.menu(b, B's newcomer)", "tap", fc("menu", "seat:nina:b"),
+             gated("b", Action.INVITE, in_telegram("Nina")), once=True),
+    ]
+
+
 def all_cases() -> list[Case]:
     """Everything that reads or asks first; then what changes data, in the order it must run."""
     return [
         *command_cases(), *pick_cases(), *input_cases(), *scale_cases(), *overview_cases(), *meeting_cases(),
         *plan_cases(), *plan_answer_cases(), *referral_cases(), *letter_cases(), *consent_cases(),
-        *approval_cases(), *close_invite_cases(), *forged_number_cases(),
+        *approval_cases(), *close_invite_cases(), *desk_cases(), *forged_number_cases(), *on_behalf_cases(),
         # changes, in this order
         *input_changes(), *scale_changes(), *meeting_changes(), *task_cases(), *plan_changes(),
         *referral_changes(), *letter_changes(), *membership_changes(), *close_changes(), *person_cases(),
@@ -1312,6 +1374,7 @@ ACTIVE_ONLY = frozenset({
     "InputCb.purpose(a)", "InputCb.home(a)", "InputCb.share(a)", "InputCb.review(a, own draft)",
     "InputCb.edit(a, own draft)", "InputCb.delete(a, own draft)", "InputCb.next(a, own draft)",
     "InputCb.review(a, other's draft)", "InputCb.edit(a, other's draft)", "InputCb.delete_yes(a, other's draft)",
+    "InputCb.share_one(a, other's draft)",
     "InputCb.edit(a, own shared entry)", "InputCb.delete_yes(a, B's draft)", "InputCb.area(a, new draft)",
     "ScaleCb.pick(a, 5)", "ScaleCb.again(a)", "OverviewCb.areas(a)", "OverviewCb.rounds(a)",
     "MeetingCb.show(a)", "MeetingCb.move(a)", "MeetingCb.cancel(a)", "MeetingCb.keep(a)", "MeetingCb.start(a)",
@@ -1656,3 +1719,37 @@ def test_the_table_is_what_rules_access_decides_for_every_seat(state: str) -> No
         for action in Action:
             mine, theirs = policy(kind, state, action), decide(seat, state, action)
             assert (theirs.allowed, theirs.refusal) == (mine is None, mine), (seat, action)
+
+
+# ---- for a participant without Telegram (issue #12): rules.access.decide_for ----------------------
+
+
+def on_behalf_policy(actor: str | None, target: Seat | None, state: str, action: Action) -> Refusal | None:
+    """The coordinator alone, for a seat without Telegram alone, and only what that seat could do
+    itself (its consent, input, number: POLICY for the seat's own kind)."""
+    if actor is NOBODY:
+        return Refusal.NOT_PARTICIPANT
+    if actor != COORD:
+        return Refusal.NOT_COORDINATOR
+    if target is None:
+        return Refusal.NOT_PARTICIPANT
+    if not target.offline or action not in (Action.CONSENT, Action.WRITE_INPUT, Action.SCALE):
+        return Refusal.NOT_OFFLINE
+    kind = NOT_JOINED if not target.joined else GIVER if target.consent_giver else MEMBER
+    return policy(kind, state, action)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_on_behalf_table_is_what_rules_access_decides_for_every_seat(state: str) -> None:
+    actors: list[Seat | None] = [None]
+    actors += [Seat(role=role, consent_giver=is_consent_giver(role), joined=joined)
+               for role in ROLES for joined in (True, False)]
+    targets: list[Seat | None] = [None]
+    targets += [Seat(role=role, consent_giver=is_consent_giver(role), joined=joined, offline=offline)
+                for role in ROLES if role != "coordinator" for joined in (True, False) for offline in (True, False)]
+    for actor in actors:
+        kind = NOBODY if actor is None else COORD if actor.role == "coordinator" else MEMBER
+        for target in targets:
+            for action in Action:
+                mine, theirs = on_behalf_policy(kind, target, state, action), decide_for(actor, target, state, action)
+                assert (theirs.allowed, theirs.refusal) == (mine is None, mine), (actor, target, action)

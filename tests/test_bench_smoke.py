@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import overview_query, throughput
+from bench import openloop, overview_query, throughput
 from storage import crypto
 
 
@@ -34,3 +34,14 @@ async def test_echo_baseline_runs(tmp_path: Path) -> None:
     figures = await throughput.echo_run(tmp_path, people, tasks=False)
     assert figures.steps == sum(len(p) - 1 for p in people.values())  # every step but the wait
     assert figures.rate > 0 and figures.pct(99) >= figures.pct(50)
+
+
+async def test_open_loop_runs(tmp_path: Path) -> None:
+    """bench/openloop.py: a few people arriving at a fixed rate, against the echo bot and Samspil."""
+    load = openloop.Load(rate=100.0, think=0.01)
+    echo = await openloop.echo_open(tmp_path, 5, load)
+    assert echo.steps == 2 * 15 + 3 * 14  # two parents (link, consent, ...), three others
+    samspil, stored = await openloop.samspil_open(tmp_path, 5, load, None, None)
+    assert samspil.steps == echo.steps
+    assert stored == "stored: 5 shared entries, 5 scores"
+    assert "p99" in openloop.line(samspil, load.rate)

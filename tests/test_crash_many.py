@@ -163,11 +163,10 @@ async def write_share_score(phone: Phone, boxes: tuple[str, str, str],
     await step(phone, lambda: phone.tap("Næste ➡️"), "trin 2 af 3")
     await step(phone, lambda: phone.send(boxes[2]), "Gemt")
     await step(phone, lambda: phone.tap("Næste ➡️"), "trin 3 af 3")
-    await step(phone, lambda: phone.tap("Spring over – se kladden"), "din kladde (kun du kan se den)")
+    await step(phone, lambda: phone.tap("Se kladden"), "din kladde (kun du kan se den)")
     if before_sharing is not None:
         await before_sharing.wait()
-    await step(phone, lambda: phone.tap("Del input med samarbejdspartnere"), "dele dit input")
-    await step(phone, lambda: phone.tap("Ja, del nu"), "nu delt")
+    await step(phone, lambda: phone.tap("✅ Del"), "er delt")
     await step(phone, lambda: phone.send("/skala"), "Tryk på et tal")
     await step(phone, lambda: phone.tap("4"), "Er det dit tal")
     await step(phone, lambda: phone.tap("✅ Ja, gem 4"), "Gemt: 4")

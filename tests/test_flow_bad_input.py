@@ -109,7 +109,8 @@ async def test_a_photo_sticker_or_voice_where_text_is_expected(cast: Cast, samsp
 
     # Outside any step, media gets the general answer.
     await changes_nothing(cast, samspil, coord, phone.send_sticker,
-                          "Jeg kan kun læse tekstbeskeder. Skriv /hjaelp for at se, hvad du kan gøre.")
+                          "Jeg kan kun læse tekstbeskeder. Tryk på knappen for at se, hvad du skal nu. "
+                          "Eller skriv /hjaelp.")
 
 
 async def test_over_long_texts_and_cpr_numbers_are_refused(cast: Cast, samspil: App) -> None:
@@ -237,7 +238,8 @@ async def test_a_command_in_the_middle_of_a_step(cast: Cast, samspil: App) -> No
     await cast.tap(coord, "Child (0-14 years)")
 
     await changes_nothing(cast, samspil, coord, lambda: coord.phone.send("/foo"),
-                          da(samspil, "I don't know that command. Type /hjaelp to see what you can do."))
+                          da(samspil, "I don't know that command. Tap the button to see what is next for you, "
+                                      "or type /hjaelp."))
     assert (await fsm(samspil, coord))[0] == "NewDialog:purpose"
     await cast.say(coord, "Trivsel.", expect="Tjek dialogen")
     await changes_nothing(cast, samspil, coord, lambda: coord.phone.send("ja tak"),
@@ -249,7 +251,9 @@ async def test_a_command_in_the_middle_of_a_step(cast: Cast, samspil: App) -> No
     await cast.say(coord, "Mette")
     before = await snapshot(samspil)
     reply = await cast.say(coord, "/annuller")
-    assert reply.text == "Så er det stoppet. Skriv /hjaelp for at se, hvad du kan gøre."
+    assert reply.text == ("Så er det stoppet. Det, du skrev, er gemt. Tryk på knappen for at se, hvad du skal nu. "
+                          "Eller skriv /hjaelp.")
+    assert reply.buttons == [["➡️ Mit næste skridt"]]
     assert await snapshot(samspil) == before
     assert (await fsm(samspil, coord))[0] is None
 

@@ -4,12 +4,14 @@ that opens only when every consent giver said yes, who is told, and forged conse
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from bot.app import App
 from bot.clock import FakeClock
+from bot.config import Settings
 from bot.playbook import Cast, Person
 from emulator import ChatMessage
 from storage.models import Consent, Dialog, Participant
@@ -25,8 +27,9 @@ from tests.helpers import (
     snapshot,
 )
 
-CARD_BUTTONS = [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"]]
-OPEN_NOTICE = "Dialogen om Emma er nu i gang, fordi familien har givet samtykke."
+CARD_BUTTONS = [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"],
+                ["Læs mere om dine data"]]
+OPEN_NOTICE = "Familien har sagt ja. Dialogen om Emma er nu i gang."
 
 
 @dataclass
@@ -66,7 +69,7 @@ async def seat_of(app: App, dialog_id: int, name: str) -> Participant:
 
 def card(who: Person) -> ChatMessage:
     """The latest consent card in the person's chat."""
-    cards = saw(who, "Giver du samtykke til, at personerne ovenfor må være med i dialogen?")
+    cards = saw(who, "Giver du samtykke til, at de inviterede må være med?")
     assert cards, f"{who.name} has no consent card"
     return cards[-1]
 
@@ -145,7 +148,48 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
     await cast.tap(fam.mom, "✅ Approve")
     await cast.tap(fam.dad, "✅ Approve")
     reply = await cast.join(grandpa)
-    assert reply.text.startswith("Velkommen, Ole. Du er nu med i dialogen om Emma, og den er i gang.")
+    assert saw(grandpa, "Velkommen, Ole. Du er nu med i dialogen om Emma, og den er i gang.")
+    assert reply.text.startswith("Næste skridt: ")  # his next step follows, with its button (#12)
+
+
+async def test_the_card_says_it_is_voluntary_how_to_withdraw_what_is_kept_how_long_and_who_answers_for_it(
+    cast: Cast, samspil: App, settings: Settings,
+) -> None:
+    settings.municipality_privacy_contact = "databeskyttelse@faxe.dk"
+    settings.retention_days = 2 * 365
+    fam = await invited_family(cast, samspil)
+    shown = await cast.join(fam.mom)
+    for line in (
+        "Kun personerne ovenfor ser det, du deler.",  # who sees what
+        "Vi gemmer det, du skriver, dit tal og dine svar.",  # what is kept ...
+        "De bliver slettet 2 år efter, at dialogen er lukket.",  # ... for how long (RETENTION_DAYS)
+        "Faxe Kommune har ansvaret for dine data. ",  # who is responsible (MUNICIPALITY_NAME)
+        "Spørgsmål om dine data: databeskyttelse@faxe.dk",  # MUNICIPALITY_PRIVACY_CONTACT
+        "Det er frivilligt at sige ja.",  # GDPR art. 7(3): before consent is given
+        "Du kan altid trække dit samtykke tilbage: skriv /samtykke, og tryk på knappen.",
+        "Så holder dialogen pause med det samme. Ingen kan se noget i den, og der bliver ikke delt mere.",
+    ):
+        assert line in shown.text, line
+    # Still short enough to read on a phone.
+    assert len(re.findall(r"[A-Za-zÆØÅæøå]+", shown.text)) <= 175
+    assert shown.buttons == CARD_BUTTONS
+
+    # The fuller text, behind its button; the card keeps its buttons.
+    more = await cast.tap(fam.mom, "Read more about your data", expect="Dine data i Samspil")
+    for line in ("Faxe Kommune har ansvaret for dine data. Spørgsmål om dine data: databeskyttelse@faxe.dk",
+                 "Din tovholder er Camilla Tovholder.", "bliver oplysningerne gemt i 2 år", "/mine_data",
+                 "/slet_mine_data", "Datatilsynet"):
+        assert line in more.text, line
+    assert more.protect_content
+    assert card(fam.mom).buttons == CARD_BUTTONS
+
+    # What she consents to is stored as shown: all of it.
+    await cast.consent(fam.mom)
+    [given] = await consents(samspil, fam.dialog_id)
+    assert given.text_shown == shown.html
+    # Without a contact for data questions, that line is left out.
+    settings.municipality_privacy_contact = ""
+    assert "Spørgsmål om dine data" not in (await cast.join(fam.dad)).text
 
 
 async def test_talk_first_and_no_thanks_are_recorded_and_told_to_the_coordinator(
@@ -160,15 +204,15 @@ async def test_talk_first_and_no_thanks_are_recorded_and_told_to_the_coordinator
     await cast.join(mom)
 
     reply = await cast.tap(mom, "I want to talk to the coordinator first", expect="helt i orden")
-    assert "Din tovholder får besked og kontakter dig." in reply.text
+    assert "Camilla Tovholder har fået besked og kontakter dig." in reply.text
     assert saw(coord, "Mette (Mor) vil gerne tale med dig først og har endnu ikke givet samtykke "
                       "til dialogen om Emma.")
     assert (await dialog_row(samspil, dialog_id)).state == "awaiting_consent"
 
-    # /start shows the question again.
+    # /start shows the question again, under the home card that says it waits for her (#12).
     mark = mom.phone.mark()
     await cast.say(mom, "/start")
-    assert any("Dialogen om Emma venter på familiens samtykke." in m.text for m in new_bot(mom, mark))
+    assert any("Emma\nLæs om dialogen, og giv dit svar om samtykke." in m.text for m in new_bot(mom, mark))
     assert card(mom).version > mark and card(mom).buttons == CARD_BUTTONS
     reply = await cast.tap(mom, "No thanks", expect="nej tak")
     assert reply.text.startswith("Du har sagt nej tak. Dialogen går ikke i gang, og ingen andre får adgang.")
@@ -274,7 +318,8 @@ async def test_an_old_consent_card_changes_nothing_once_consent_is_given(cast: C
     assert (await dialog_row(samspil, dialog_id)).state == "active"
     assert mom.phone.buttons(first.message_id) == CARD_BUTTONS  # the first card is still on screen
 
-    yes, talk, no = (row[0]["callback_data"] for row in first.reply_markup["inline_keyboard"])  # type: ignore[index]
+    yes, talk, no, _more = (row[0]["callback_data"]  # type: ignore[index]
+                            for row in first.reply_markup["inline_keyboard"])
     before = await snapshot(samspil)
     stale = da(samspil, "That button is no longer active. Type /hjaelp to see what you can do.")
     for data, said in ((no, stale), (talk, stale), (yes, "Dit samtykke er allerede gemt.")):
@@ -309,7 +354,7 @@ async def test_a_forwarded_link_shows_the_coordinator_who_opened_it_who_removes_
                            "Telegram-konto: Kim Larsen (@kimmer)\n\n"
                            "Er det ikke den rigtige person? Så fjern personen. Inviter den rigtige med /inviter.")
     assert notice.buttons == [["🚫 Fjern Hanne"]]
-    listing = await cast.say(fam.coord, "/dialoger")
+    listing = await desk_card(cast, fam.coord, fam.dialog_id)
     assert "✅ Hanne (Klasselærer) – Telegram: Kim Larsen (@kimmer)" in listing.text
 
     # A parent cannot be put out with one tap: consent rests on that seat.
@@ -343,8 +388,17 @@ async def test_a_forwarded_link_shows_the_coordinator_who_opened_it_who_removes_
     assert "Emma" not in reply.text
     assert (await cast.join(stranger)).text == da(
         samspil, "This invitation has been withdrawn. If you have questions, talk to the coordinator who invited you.")
-    listing = await cast.say(fam.coord, "/dialoger")
+    listing = await desk_card(cast, fam.coord, fam.dialog_id)
     assert "Hanne" not in listing.text and "Kim" not in listing.text
+
+
+async def desk_card(cast: Cast, coord: Person, dialog_id: int, child: str = "Emma") -> ChatMessage:
+    """The dialog's card on the coordinator's desk (/dialoger, then the dialog's button)."""
+    await cast.say(coord, "/dialoger")
+    await cast.tap_text(coord, "Alle")
+    card = await cast.tap_text(coord, f"{child} (#{dialog_id})")
+    assert card is not None
+    return card
 
 
 def last_of(who: Person, message_id: int) -> ChatMessage:

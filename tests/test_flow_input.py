@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.playbook import Cast
+from handlers.dialog_input import InputCb
 from rules.dialog_config import load_dialog_config
 from rules.text import utf16_len
 from tests.conftest import start_bot, stop_bot
@@ -46,9 +47,14 @@ async def test_one_dialog_no_question_areas_from_config_and_purpose(fam, cast):
     home = await cast.say(mom, "/input")
     # One dialog: straight to her input, no "which dialog?" question.
     assert "Hvilken dialog" not in home.text
-    assert home.text.startswith("Dit input – dialogen om Emma, runde 1")
-    assert "Vælg det inputområde, du vil skrive om:" in home.text
-    areas = [a.label_da for a in load_dialog_config().areas]
+    assert home.text.startswith("Dit input om Emma\n\n")
+    assert "runde" not in home.text and "dialogen om" not in home.text
+    assert "Hvad vil du skrive om? Vælg et inputområde:" in home.text
+    config = load_dialog_config()
+    for area in config.areas:  # each area with its one-line plain explanation
+        assert f"• {area.label_da}: {area.explanation_da}" in home.text
+    areas = [a.label_da for a in config.areas]
+    assert areas[:2] == ["Familieforhold", "Dagtilbud, skole og læring"]  # what families pick first
     assert [row[0] for row in home.buttons] == [*areas, "Vis formål"]
     assert home.protect_content
 
@@ -65,13 +71,15 @@ async def test_three_boxes_in_turn_each_answer_saved_at_once(fam, cast):
     assert box1.buttons == [["Spring over ➡️"], ["Se kladden"]]
 
     saved = await cast.say(mom, "Emma får aldrig besøg af sine venner.")
-    assert saved.text.startswith("✓ Gemt i din kladde (37 tegn i denne kasse).")
+    assert saved.message_id == box1.message_id  # the prompt, edited in place
+    assert "✓ Gemt i din kladde: »Emma får aldrig besøg af sine venner.«" in saved.text
     [draft] = await entries(fam, mom)
     assert (draft.area, draft.round_no, draft.worries, draft.shared_at) == (
         "family", 1, "Emma får aldrig besøg af sine venner.", None)
 
     # A second message in the same box is added to the first.
-    await cast.say(mom, "Og hun fortæller ikke om sin dag.")
+    again = await cast.say(mom, "Og hun fortæller ikke om sin dag.")
+    assert "✓ Gemt i din kladde: »Og hun fortæller ikke om sin dag.«" in again.text
     [draft] = await entries(fam, mom)
     assert draft.worries == "Emma får aldrig besøg af sine venner.\n\nOg hun fortæller ikke om sin dag."
 
@@ -79,19 +87,22 @@ async def test_three_boxes_in_turn_each_answer_saved_at_once(fam, cast):
     assert "Det der fungerer\nHvad fungerer godt? (ressourcer)" in box2.text
     box3 = await cast.tap(mom, "Skip ➡️", expect=STEP3)  # a box may be skipped
     assert "Hvad skal ske?\nHvad vil du gerne have, der skal ske? (forslag til mål)" in box3.text
-    assert box3.buttons[0] == ["Spring over – se kladden"]
+    assert box3.buttons == [["✅ Del nu"], ["Se kladden"]]  # the draft has text: it can be shared
     await cast.say(mom, "At hun igen har lyst til at invitere venner hjem.")
-    review = await cast.tap(mom, "Done – see the draft", expect=REVIEW)
+    review = await cast.tap(mom, "See the draft", expect=REVIEW)
 
     assert review.text == (
         f"{REVIEW}\n\n"
         "Bekymringer\nEmma får aldrig besøg af sine venner.\n\nOg hun fortæller ikke om sin dag.\n\n"
         "Det der fungerer\n(tom)\n\n"
-        "Hvad skal ske?\nAt hun igen har lyst til at invitere venner hjem."
+        "Hvad skal ske?\nAt hun igen har lyst til at invitere venner hjem.\n\n"
+        "Når du deler, kan de andre i dialogen læse det med dit navn. "
+        "Du kan ikke rette det bagefter, men du kan altid skrive mere."
     )
+    # "Del" first, "Slet" last (and it asks first).
     assert review.buttons == [
-        ["Ret: Bekymringer"], ["Ret: Det der fungerer"], ["Ret: Hvad skal ske?"],
-        ["Et andet inputområde"], ["Slet kladden"], ["Del input med samarbejdspartnere"],
+        ["✅ Del"], ["Ret: Bekymringer"], ["Ret: Det der fungerer"], ["Ret: Hvad skal ske?"],
+        ["Et andet inputområde"], ["Slet kladden"],
     ]
     [draft] = await entries(fam, mom)
     assert draft.works is None and draft.next_steps.startswith("At hun igen")
@@ -112,14 +123,14 @@ async def test_answer_over_4096_characters_in_several_messages(fam, cast):
 
     mark = mom.phone.mark()
     await cast.tap(mom, "See the draft")
-    cards = new_bot(mom, mark)
+    cards = [m for m in new_bot(mom, mark) if not m.edited]  # (the prompt lost its buttons)
     assert len(cards) >= 3  # the draft is split, never one message over Telegram's limit
     assert all(utf16_len(m.text) <= 4096 for m in cards)
     assert cards[0].text.startswith(REVIEW)
     shown = "".join(m.text for m in cards)
     for part in parts:
         assert part.strip()[-60:] in shown and part[:60] in shown
-    assert cards[-1].buttons[-1] == ["Del input med samarbejdspartnere"]
+    assert cards[-1].buttons[0] == ["✅ Del"] and all(not m.buttons for m in cards[:-1])
 
 
 async def test_drafts_are_kept_for_days_and_only_the_author_sees_them(fam, cast, clock):
@@ -148,7 +159,7 @@ async def test_an_area_opened_but_left_empty_is_not_listed_as_a_draft(fam, cast)
     await cast.tap_text(mom, "Sundhedsforhold", expect="Sundhedsforhold · trin 1 af 3")
     home = await cast.say(mom, "/input")
     assert "Kladder" not in home.text and ["Sundhedsforhold"] in home.buttons
-    assert ["Del input med samarbejdspartnere"] not in home.buttons
+    assert ["✅ Del min kladde"] not in home.buttons
     # Opening it again goes on in the same (empty) draft.
     await cast.tap_text(mom, "Sundhedsforhold", expect="Sundhedsforhold · trin 1 af 3")
     await cast.say(mom, "Hun har ofte ondt i maven.")
@@ -156,16 +167,17 @@ async def test_an_area_opened_but_left_empty_is_not_listed_as_a_draft(fam, cast)
     assert draft.area == "health" and draft.worries == "Hun har ofte ondt i maven."
     home = await cast.say(mom, "/input")
     assert "✏️ Kladder, som kun du kan se: Sundhedsforhold" in home.text
-    assert ["Del input med samarbejdspartnere"] in home.buttons
+    assert home.buttons[0] == ["✅ Del min kladde"]
 
 
 async def test_edit_a_box_replaces_it_and_a_draft_can_be_deleted(fam, cast):
     mom = fam.mom
     await cast.write_input(mom, "Familieforhold", worries="Første udgave.", works="Vi griner meget sammen.",
                            next_steps=None)
-    mark = mom.phone.mark()
+    review = last_bot(mom)
     await cast.tap_text(mom, "Ret: Bekymringer")
-    box, old_text = new_bot(mom, mark)
+    box, old_text = [m for m in mom.phone.bot_messages if m.message_id > review.message_id]
+    assert mom.phone.buttons(review.message_id) == []  # the card tapped lost its buttons
     assert box.text.startswith(STEP1)
     assert "Det, du skrev før, står herunder. Din næste besked erstatter det." in box.text
     assert old_text.text == "Første udgave."  # what she wrote before, to copy from
@@ -180,7 +192,7 @@ async def test_edit_a_box_replaces_it_and_a_draft_can_be_deleted(fam, cast):
     assert confirm.buttons == [["Ja, slet den", "Nej, behold den"]]
     await cast.tap(mom, "Yes, delete")
     assert any(m.text == "Kladden er slettet." for m in mom.phone.bot_messages)
-    assert last_bot(mom).text.startswith("Dit input – dialogen om Emma")
+    assert last_bot(mom).text.startswith("Dit input om Emma")
     assert await entries(fam) == []
 
 
@@ -188,18 +200,22 @@ async def test_share_all_drafts_others_get_one_notice_and_can_read(fam, cast, cl
     mom = fam.mom
     await cast.write_input(mom, "Familieforhold", worries="Vi taler ikke sammen.", works=None,
                            next_steps="Mere tid sammen.")
-    await cast.tap(mom, "Another input area", expect="Dit input – dialogen om Emma")
+    await cast.tap(mom, "Another input area", expect="Dit input om Emma")
     await cast.write_input(mom, "Dagtilbud, skole og læring", worries=None, works="Hun er glad for sin lærer.",
                            next_steps=None)
     # Nothing is shared yet.
     assert all(e.shared_at is None for e in await entries(fam))
 
     clock.advance(hours=2)
-    ask = await cast.tap(mom, "Share input with the participants", expect="Du er ved at dele dit input i:")
+    home = await cast.tap(mom, "Another input area", expect="Dit input om Emma")
+    assert home.buttons[0] == ["✅ Del mine 2 kladder"]
+    # Several areas at once: the bot names them and asks first.
+    ask = await cast.tap_text(mom, "✅ Del mine 2 kladder", expect="Du er ved at dele dit input i:")
     assert "Familieforhold, Dagtilbud, skole og læring" in ask.text
     assert ask.buttons == [["Ja, del nu", "Ikke endnu"]]
     before = {p.name: bot_count(p) for p in (fam.dad, fam.teacher, fam.coord)}
-    await cast.tap(mom, "Yes, share now", expect="Dit input er nu delt med de andre deltagere")
+    done = await cast.tap(mom, "Yes, share now", expect="er delt")
+    assert done.text.startswith("✅ Dit input om Familieforhold, Dagtilbud, skole og læring er delt.")
 
     stored = await entries(fam, mom)
     assert [e.area for e in stored] == ["family", "school"]
@@ -225,9 +241,11 @@ async def test_shared_input_is_frozen_and_a_correction_is_a_new_entry(fam, cast,
     await cast.share_input(mom)
     [first] = await entries(fam, mom)
 
-    # The old review card's edit button is stale now.
+    # The old review card lost its buttons; one tapped anyway (an old client) is refused.
+    assert mom.phone.buttons(review_id) == []
     mark = mom.phone.mark()
-    await mom.phone.tap("Ret: Bekymringer", message_id=review_id)
+    await mom.phone.tap_data(review_id, InputCb(action="edit", dialog_id=fam.dialog_id, entry_id=first.id,
+                                                value="worries").pack())
     await cast.settle()
     answer = await mom.phone.wait_answer()
     assert answer.show_alert and "allerede delt og kan ikke længere ændres" in answer.text
@@ -241,8 +259,7 @@ async def test_shared_input_is_frozen_and_a_correction_is_a_new_entry(fam, cast,
     await cast.say(mom, "Rettelse: det er blevet lidt bedre.")
     await cast.tap(mom, "Next ➡️")
     await cast.tap(mom, "Skip ➡️")
-    await cast.tap(mom, "Skip – see the draft", expect=REVIEW)
-    await cast.share_input(mom)
+    await cast.tap(mom, "✅ Share now", expect="er delt")
 
     old, new = await entries(fam, mom)
     assert old.id == first.id and old.worries == "Oprindelig tekst." and old.shared_at == first.shared_at
@@ -259,7 +276,7 @@ async def test_a_later_round_adds_beside_the_earlier_entries(fam, cast):
     await set_dialog(fam, round_no=2)  # issue #4 moves the round on; here, directly
 
     home = await cast.say(mom, "/input")
-    assert home.text.startswith("Dit input – dialogen om Emma, runde 2")
+    assert home.text.startswith("Dit input om Emma\n")  # no "runde" shown
     assert "Delt:" not in home.text and ["Familieforhold"] in home.buttons
     await cast.tap_text(mom, "Familieforhold", expect=STEP1)
     await cast.say(mom, "Runde to: hun har fået en ny veninde.")
@@ -280,7 +297,7 @@ async def test_restart_in_the_middle_of_a_box_keeps_the_text_and_resumes(emu, se
         mom = fam.mom
         await cast.say(mom, "/input")
         await cast.tap_text(mom, "Familieforhold")
-        await cast.tap(mom, "Skip ➡️", expect=STEP2)
+        prompt = await cast.tap(mom, "Skip ➡️", expect=STEP2)
         await cast.say(mom, "Hun er god til at hjælpe sin lillebror.")
     finally:
         await stop_bot(app, task)
@@ -290,7 +307,8 @@ async def test_restart_in_the_middle_of_a_box_keeps_the_text_and_resumes(emu, se
         fam.app = app
         cast.scheduler = app.scheduler
         reply = await cast.say(mom, "Og hun elsker at tegne.")
-        assert reply.text.startswith("✓ Gemt i din kladde")
+        assert "✓ Gemt i din kladde: »Og hun elsker at tegne.«" in reply.text
+        assert reply.message_id == prompt.message_id  # still edited in place: its id is in the FSM
         [draft] = await entries(fam, mom)
         assert draft.works == "Hun er god til at hjælpe sin lillebror.\n\nOg hun elsker at tegne."
         assert draft.worries is None
@@ -309,7 +327,7 @@ async def test_areas_come_from_the_configured_file(emu, settings, clock, tmp_pat
         '[[areas]]\nkey = "school"\nlabel_da = "Skolen"\nlabel_en = "School"\n\n'
         '[[areas]]\nkey = "home"\nlabel_da = "Hjemmet"\nlabel_en = "Home"\n\n'
         + rulers.replace('name_da = "Børnelinealen"', 'name_da = "Faxes lineal"')
-        .replace('name_da = "Almen"', 'name_da = "Trivsel"', 1),
+        .replace('name_da = "Almen – barnet trives"', 'name_da = "Trivsel"', 1),
         encoding="utf-8")
     custom = settings.model_copy(update={"dialog_config": own})
     app, task = await start_bot(custom, clock)

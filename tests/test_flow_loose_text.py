@@ -37,8 +37,9 @@ async def test_text_typed_outside_a_step_becomes_a_draft_in_the_box_she_chooses(
     assert boxes.buttons == [["Bekymringer"], ["Det der fungerer"], ["Hvad skal ske?"]]
     await cast.tap_text(mom, "Bekymringer")
     done = next(m for m in mom.phone.chat if m.message_id == question)
-    assert done.text.startswith("✓ Gemt i din kladde: Sundhedsforhold, Bekymringer.")
-    assert done.buttons == []
+    assert done.text == ("✓ Gemt i din kladde: Sundhedsforhold, Bekymringer. Kun du kan se det, indtil du deler det."
+                         "\n\nNæste skridt: Du har skrevet input, som kun du kan se. Del det, når du er klar.")
+    assert done.buttons == [["📤 Se og del dit input"]]  # her next step (#12), not "type /input"
     [entry] = await entries(fam, mom)
     assert (entry.area, entry.worries, entry.shared_at) == ("health", "Emma sover dårligt igen.\n\nHun vågner kl. 4.",
                                                             None)
@@ -72,7 +73,9 @@ async def test_delete_keeps_nothing_and_text_without_a_dialog_gets_the_plain_ans
         assert list(await s.scalars(select(InputEntry))) == []
     stranger = cast.person("Ukendt")
     reply = await cast.say(stranger, "Hej?")
-    assert reply.text == "Jeg er ikke sikker på, hvad du mener. Skriv /hjaelp for at se, hvad du kan gøre."
+    assert reply.text == ("Jeg er ikke sikker på, hvad du mener. Tryk på knappen for at se, hvad du skal nu. "
+                          "Eller skriv /hjaelp.")
+    assert reply.buttons == [["➡️ Mit næste skridt"]]
 
 
 async def test_a_cpr_number_is_refused_and_not_kept(cast, samspil) -> None:

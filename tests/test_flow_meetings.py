@@ -170,7 +170,11 @@ async def test_answers_reach_the_coordinator_who_sees_who_is_coming(fam, cast):
     coord, mom, dad = fam.coord, fam.mom, fam.dad
     await schedule(fam)
     await cast.rsvp(mom, coming=True)
-    assert last_bot(mom).text == "Tak – du har svaret: Jeg kommer.\nDu kan ændre dit svar med /moede."
+    # Then her next step (#12): she has written no input in this round yet.
+    assert last_bot(mom).text == ("Tak – du har svaret: Jeg kommer.\nDu kan ændre dit svar med /moede.\n\n"
+                                  "Næste skridt: Skriv, hvad du er bekymret for, hvad der går godt, "
+                                  "og hvad du ønsker, der skal ske.")
+    assert last_bot(mom).buttons == [["✏️ Skriv dit input"]]
     await cast.rsvp(dad, coming=False)
     assert texts_with(coord, "kommer til dialogmødet") == [
         f"Mette (Mor) kommer til dialogmødet {WHEN_DA} (dialogen om Emma).\n\n"
@@ -343,13 +347,16 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     clock.advance(hours=1, minutes=30)
     await cast.say(coord, "/moede")
     ask = await cast.tap(coord, "⏹ Close the meeting")
-    assert ask.text == ("Vil du afslutte mødet? Runde 1 slutter, og runde 2 begynder: nye input og nye "
-                        "skaleringer hører til runde 2, og runde 1 gemmes som historik.")
-    closed = await cast.tap(coord, "Yes, close the meeting", expect="Mødet er afsluttet")
+    assert ask.text.startswith("Afslut mødet – dialogen om Emma (trin 1 af 3)\n\nHvem var med?")
+    await cast.tap(coord, "Next ➡️")
+    await cast.tap(coord, "No summary ➡️")
+    check = await cast.tap(coord, "Not yet ➡️")
+    assert check.text.startswith("Tjek referatet – dialogen om Emma")
+    closed = await cast.tap(coord, "✅ Close the meeting and send the minutes", expect="Mødet er afsluttet")
     assert closed.text.startswith("Mødet er afsluttet. Runde 2 er begyndt")
-    # The report is the minutes: everyone gets it as a protected PDF.
+    # The report is the minutes: everyone gets it as a PDF they may keep.
     docs = [d for d in coord.phone.documents if d.file_name.endswith(".pdf")]
-    assert docs and docs[-1].protect_content
+    assert docs and not docs[-1].protect_content
     [meeting] = await meetings(fam)
     assert (meeting.status, meeting.closed_at) == ("closed", clock.now())
     async with samspil.sessionmaker() as s:
@@ -362,7 +369,7 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
 
     # New input goes to round 2; round 1 is kept.
     home = await cast.say(mom, "/input")
-    assert home.text.startswith("Dit input – dialogen om Emma, runde 2")
+    assert home.text.startswith("Dit input om Emma")
     await cast.write_input(mom, "Familieforhold", worries="Det går lidt bedre med søvnen.", works=None,
                            next_steps=None)
     await cast.share_input(mom)

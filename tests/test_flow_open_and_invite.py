@@ -124,8 +124,13 @@ async def test_inviter_asks_name_role_relation_and_derives_the_consent_giver(
 
     await cast.say(coord, "/inviter")
     await cast.say(coord, "Sofie")
-    text = (await cast.tap(coord, "The young person", expect="https://t.me/")).text  # no relation asked
-    assert "Sofie (Den unge)" in text and "Sofie skal give samtykke." in text
+    # The young person of a dialog about a child (0-14) is under 16: no link (Telegram's terms in the
+    # EU), she takes part without Telegram; no relation asked (tests/test_flow_without_telegram.py).
+    refused = (await cast.tap(coord, "The young person", expect="Sofie kan ikke få et link.")).text
+    assert "https://t.me/" not in refused
+    text = (await cast.tap_text(coord, "📵 Sofie er med uden Telegram", expect="uden Telegram")).text
+    assert "Sofie (Den unge) er med i dialogen om Emma – uden Telegram." in text
+    assert "Du skriver for Sofie: samtykke" in text and "https://t.me/" not in text
 
     await cast.say(coord, "/inviter")
     await cast.say(coord, "Hanne")
@@ -219,7 +224,8 @@ async def test_with_several_dialogs_inviter_asks_which(cast: Cast, samspil: App)
     assert reply.buttons == [[f"Emma (#{emma})"], [f"Noah (#{noah})"]]
     await cast.tap_text(coord, f"Noah (#{noah})", expect="Inviter til dialogen om Noah")
     await cast.say(coord, "Sara")
-    reply = await cast.tap(coord, "The young person", expect="https://t.me/")
+    await cast.tap(coord, "The young person", expect="Er Sara under 16 år?")
+    reply = await cast.tap(coord, "No, 16 or older", expect="https://t.me/")
     assert "Sara (Den unge) er inviteret til dialogen om Noah." in reply.text
 
     # The button under a new dialog's confirmation goes straight to that dialog.
@@ -255,9 +261,20 @@ async def test_dialoger_lists_dialogs_with_state_and_who_has_joined(
     await cast.join(grandpa)  # Noah's still waits for Lars
 
     mark = coord.phone.mark()
-    await cast.say(coord, "/dialoger")
-    text = "\n\n".join(m.text for m in new_bot(coord, mark))
-    # Which Telegram account opened each link (the emulator's phones have a first name only).
+    listing = await cast.say(coord, "/dialoger")
+    # The desk (issue #13): what needs the coordinator first; Emma's dialog is open and has no meeting.
+    assert listing.text.startswith("Dine dialoger · Kræver handling\n1 af dine 3 åbne dialoger kræver dig nu.")
+    assert f"📅 Emma (#{emma}) – Intet møde aftalt" in listing.text
+    listing = await cast.tap_text(coord, "Alle")
+    assert f"✅ Noah (#{noah}) – Venter på samtykke" in listing.text
+    assert f"✅ Sara (#{sara}) – Venter på samtykke" in listing.text
+    cards = []
+    for label in (f"📅 Emma (#{emma})", f"✅ Noah (#{noah})", f"✅ Sara (#{sara})"):
+        cards.append((await cast.tap_text(coord, label)).text)
+        await cast.tap_text(coord, "⬅️ Tilbage til listen")
+    text = "\n\n".join(cards)
+    # Each dialog's card: which Telegram account opened each link (the emulator's phones have a
+    # first name only).
     assert (f"Emma (barn (0-14 år)) · #{emma}\nÅben\n✅ Mette (Mor) – Telegram: Mette\n"
             "✅ Hanne (Klasselærer) – Telegram: Hanne") in text
     assert (f"Noah (ung (15-30 år)) · #{noah}\nVenter på samtykke fra: Lars\n"

@@ -239,7 +239,8 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
 
     # One agrees; the plan waits for the other.
     reply = await cast.accept_plan(mom)
-    assert reply.text == "Tak, dit svar er gemt. Planen gælder, når Lars (Far) også har sagt ja."
+    assert reply.text.startswith("Tak, dit svar er gemt. Planen gælder, når Lars (Far) også har sagt ja.\n\n"
+                                 "Næste skridt: ")  # her next step follows (#12)
     assert (await dialog_row(fam)).plan_accepted_version == 0
     status = await cast.say(coord, "/plan")
     assert status.text.endswith("Sendt til godkendelse:\n✅ Mette (Mor): er enig\n❔ Lars (Far): har ikke svaret")
@@ -274,8 +275,10 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     await cast.send_plan(coord)
     await cast.accept_plan(mom)
     await cast.accept_plan(dad)
-    assert texts_with(dad, "Tak! Nu er alle enige") == [
+    assert [t.split("\n\n")[0] for t in texts_with(dad, "Tak! Nu er alle enige")] == [
         "Tak! Nu er alle enige om planen, og arbejdet kan gå i gang. Alle, der har en opgave, får besked."]
+    assert texts_with(dad, "Tak! Nu er alle enige")[0].endswith(  # then his next step (#12)
+        "Næste skridt: Skriv, hvad du er bekymret for, hvad der går godt, og hvad du ønsker, der skal ske.")
     row = await dialog_row(fam)
     assert (row.plan_version, row.plan_accepted_version) == (6, 6)
     assert texts_with(teacher, "Planen for Emma er godkendt") == [

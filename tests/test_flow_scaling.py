@@ -34,7 +34,7 @@ async def test_the_ruler_explains_a_number_before_it_is_saved(fam, cast):
     card = await cast.say(mom, "/skala")
     ruler = CONFIG.ruler("barn")
     assert card.text.startswith("Børnelinealen – dialogen om Emma")
-    assert "Linealen starter ved \"Almen\"" in card.text
+    assert "Linealen starter ved \"Almen – barnet trives\"" in card.text
     legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {f.name_da}" for f in ruler.fields)
     assert legend in card.text
     assert card.buttons == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
@@ -57,8 +57,12 @@ async def test_the_ruler_explains_a_number_before_it_is_saved(fam, cast):
     assert "Du valgte 7: 🟥 Alvorlig bekymring" in last_bot(mom).text
     await cast.tap_text(mom, "✅ Ja, gem 7")
     saved = last_bot(mom)
-    assert saved.text.startswith("Gemt: 7 🟥 Alvorlig bekymring.")
-    assert "/vurdering" in saved.text and saved.buttons == []
+    assert saved.text.startswith("Gemt: 7 🟥 Alvorlig bekymring.\n\nDe andre kan se dit tal. "
+                                 "Du kan ændre det indtil mødet.\n\n")
+    # Then her next step (#12): she has written no input yet.
+    assert saved.text.endswith("Næste skridt: Skriv, hvad du er bekymret for, hvad der går godt, "
+                               "og hvad du ønsker, der skal ske.")
+    assert saved.buttons == [["✏️ Skriv dit input"]]
     [score] = await scores(fam, mom)
     assert (score.value, score.round_no, score.participant_id) == (7, 1, score.participant_id)
 

@@ -78,7 +78,7 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     assert "Du gav dit samtykke 23. november 2026 kl. 10.00. Her er præcis det, du fik vist dengang:" in head.text
     assert card.html == given.text_shown and card.protect_content
     assert listing.text.startswith("De deltagere, du gav samtykke til\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)")
-    assert listing.buttons == [["Træk mit samtykke tilbage"]] and listing.protect_content
+    assert listing.buttons == [["Træk mit samtykke tilbage"], ["Læs mere om dine data"]] and listing.protect_content
 
     # Withdrawing asks first; "keep" changes nothing.
     confirm = await cast.tap(mom, "Withdraw my consent")
@@ -144,8 +144,8 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     # /start: the home says paused; the withdrawn consent giver is not pushed a new card.
     mark = mom.phone.mark()
     await cast.say(mom, "/start")
-    assert [m.text for m in new_bot(mom, mark)] == [
-        "Hej Mette.\n\n• Dialogen om Emma er sat på pause.\n\nSkriv /hjaelp for at se, hvad du kan gøre."]
+    assert [m.text for m in new_bot(mom, mark)][-1] == (
+        "Hej Mette.\n\nEmma\nDialogen holder pause, fordi samtykket er trukket tilbage.")
 
     # Consent again from /samtykke: the current card is shown; answering resumes the dialog.
     mark = mom.phone.mark()
@@ -153,10 +153,11 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     head, card = new_bot(mom, mark)
     assert "Du trak dit samtykke tilbage 23. november 2026 kl. 10.00." in head.text
     assert "Dialogen er sat på pause: ingen kan se eller skrive noget i den." in head.text
-    assert card.buttons == [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"]]
+    assert card.buttons == [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"],
+                            ["Læs mere om dine data"]]
     marks = {who.name: who.phone.mark() for who in (coord, dad, teacher)}
     reply = await cast.tap(mom, "Yes, I give my consent", expect="Tak.")
-    assert reply.text.endswith("Dialogen om Emma fortsætter. Skriv /hjaelp for at se, hvad du kan gøre.")
+    assert reply.text.endswith("Dialogen om Emma fortsætter.")
     assert await dialog_state(fam) == "active"
     assert [c.answer for c in await consents_of(fam, mom)] == ["given", "withdrawn", "given"]
     for who in (coord, dad, teacher):
@@ -291,8 +292,8 @@ async def test_a_participant_added_after_the_start_gets_in_when_the_family_appro
     await cast.tap(mom, "✅ Approve", expect="Tak.")
     await cast.tap(dad, "✅ Approve", expect="Tak.")
     assert saw(coord, "✅ Familien har godkendt Kim (Nabo) i dialogen om Emma. Linket virker, så snart Kim åbner det.")
-    reply = await cast.join(kim)
-    assert reply.text.startswith("Velkommen, Kim. Du er nu med i dialogen om Emma, og den er i gang.")
+    await cast.join(kim)
+    assert saw(kim, "Velkommen, Kim. Du er nu med i dialogen om Emma, og den er i gang.")
 
 
 async def test_one_refusal_revokes_the_invitation(fam: Family, cast: Cast, samspil: App) -> None:

@@ -64,7 +64,8 @@ async def test_sprog_changes_the_language_and_it_is_remembered(cast: Cast, samsp
     # Remembered across messages.
     assert (await cast.say(kim, "/start")).text.startswith(GREETING_EN)
     assert "personal invitation link" in (await cast.say(kim, "/hjaelp")).text
-    assert (await cast.say(kim, "/foo")).text == "I don't know that command. Type /hjaelp to see what you can do."
+    assert (await cast.say(kim, "/foo")).text == ("I don't know that command. Tap the button to see what is next "
+                                                  "for you, or type /hjaelp.")
 
     await cast.say(kim, "/sprog")
     reply = await cast.tap_text(kim, "Dansk", expect="dansk")
@@ -147,7 +148,8 @@ async def test_start_and_help_say_what_this_person_can_do(cast: Cast, samspil: A
     mark = mom.phone.mark()
     await cast.say(mom, "/start")
     texts = [m.text for m in new_bot(mom, mark)]
-    assert texts[0].startswith("Hej Mette.\n\n• Dialogen om Emma venter på familiens samtykke.")
+    # Her home card (#12) says what waits for her, and the consent card follows.
+    assert any(t.startswith("Hej Mette.\n\nEmma\nLæs om dialogen, og giv dit svar om samtykke.") for t in texts)
 
 
 async def test_dates_are_written_in_the_persons_locale(cast: Cast, samspil: App) -> None:

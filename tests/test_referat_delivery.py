@@ -42,8 +42,8 @@ async def test_a_5xx_on_send_document_still_brings_everyone_the_referat_once(fam
         clock.advance(minutes=5)
         await cast.settle()
     for p in people:
-        assert [d.file_name for d in p.phone.documents] == ["referat-emma-runde-1.pdf" if p is not fam.teacher
-                                                            else "minutes-emma-round-1.pdf"], p.name
+        assert [d.file_name for d in p.phone.documents] == ["referat-emma-2026-12-03.pdf" if p is not fam.teacher
+                                                            else "minutes-emma-2026-12-03.pdf"], p.name
     tries = Counter(r.chat_id for r in emu.sent if r.method == "sendDocument")
     assert tries == {p.phone.user_id: 1 for p in people}  # what Telegram took: once each
     # Rendered once per language, when the meeting closed: the same bytes for the Danish readers.
@@ -128,7 +128,8 @@ async def test_sigkill_right_after_closing_the_meeting_brings_everyone_the_refer
     await _wait_db(settings, select(func.count()).select_from(Document), 0)
     await asyncio.sleep(4)  # longer than a lease: nothing comes twice
     assert [len(p.documents) for p in phones] == [1, 1, 1, 1]
-    assert [p.documents[0].file_name for p in phones] == ["referat-emma-runde-1.pdf"] * 3 + [
-        "minutes-emma-round-1.pdf"]
-    assert all(p.documents[0].protect_content for p in phones)
+    day = (datetime.now(UTC) - timedelta(minutes=30)).astimezone(settings.tz).date().isoformat()
+    assert [p.documents[0].file_name for p in phones] == [f"referat-emma-{day}.pdf"] * 3 + [
+        f"minutes-emma-{day}.pdf"]
+    assert not any(p.documents[0].protect_content for p in phones)  # the family may keep its minutes
     assert "Referat af dialogmøde" in text_of(phones[1].documents[0].data)

@@ -192,7 +192,7 @@ async def test_task_reminders_wait_for_the_plan_to_be_agreed_then_come_on_time(f
     await at(cast, clock, utc(18, 8))  # the end date: still reminded (help is not done)
     assert len(texts_with(dad, TASK_TODAY)) == 1
     reply = await cast.task_done(dad)
-    assert reply.text == "Tak! Opgaven er markeret som udført, og tovholderen får besked."
+    assert reply.text.startswith("Tak! Opgaven er markeret som udført, og tovholderen får besked.\n\n")  # + next step
     assert texts_with(coord, "har markeret en opgave som udført") == [
         "✅ Lars (Far) har markeret en opgave som udført (dialogen om Emma):\nFælles spisning med vennerne."]
     assert texts_with(coord, "opfølgende dialogmøde") == []  # Hanne's task is still open

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from bot.playbook import Person, link_token
 from emulator import BotAPIEmulator, ReceivedDocument
 from handlers import texts
-from reports.common import REPLACEMENT
 from reports.referat import queue_referat
 from rules.access import Refusal
 from storage import audit
@@ -97,7 +96,7 @@ async def test_hent_pdf_has_this_rounds_shared_input_only(fam, cast, samspil, em
                      "Side 1 af 1", "Vi vil styrke Emmas trivsel i skolen og derhjemme.", "Bekymringer",
                      "Det der fungerer", "Hvad skal ske?", "Hanne (Klasselærer)", "Mette (Mor)",
                      MARKUP, "God til matematik.", "Mere ro om aftenen – æøå ÆØÅ.",
-                     f"Glad {REPLACEMENT * 3} {REPLACEMENT} slut"):
+                     "Glad (glad) (familie) (flag DK) (tommel op) slut"):
         assert expected in text, expected
     assert set(ARABIC.replace(" ", "")) <= set(text)
     for never in ("Første runde", "hemmelige kladde", "Oliver", "Olivers mor", "Sofie"):
@@ -186,7 +185,8 @@ async def test_the_referat_reaches_every_participant_in_their_language_once(fam,
     people = [fam.coord, fam.mom, fam.dad, fam.teacher]
     for p in people:
         doc = await next_document(emu, p, 0)
-        assert doc.protect_content and doc.mime_type == "application/pdf"
+        # The minutes of record: the participants may keep them (REFERAT_PROTECT_CONTENT unset).
+        assert not doc.protect_content and doc.mime_type == "application/pdf"
     counts = {p.name: len(p.phone.documents) for p in people}
     assert set(counts.values()) == {1}
 
@@ -211,14 +211,15 @@ async def test_the_referat_reaches_every_participant_in_their_language_once(fam,
     async with samspil.sessionmaker() as s:  # every recipient has it: nothing of it is kept
         assert list(await s.scalars(select(Document))) == []
     mine = fam.mom.phone.documents[-1]
-    assert mine.file_name == "referat-emma-runde-1.pdf"
+    assert mine.file_name == "referat-emma-2026-12-03.pdf"
     text = text_of(mine.data)
     for expected in ("Referat af dialogmøde", "3. december 2026 kl. 14.00",
-                     "Skolen, mødelokale 2", "Mette", "Kommer", "Lars", "Kommer ikke", "Hanne", "Intet svar",
-                     "Leder mødet", "Skalering – runde 1", "Fælles mål: 4 – Let bekymring",
+                     "Skolen, mødelokale 2", "Til stede: Camilla Tovholder (Tovholder) – referent, Mette (Mor)",
+                     "Meldt afbud: Lars (Far)", "Ikke til stede: Hanne (Klasselærer)", "Referent",
+                     "Fælles mål på linealen til næste møde: 4 – Let bekymring",
                      "Mette (Mor) 6", "Hanne (Klasselærer) 4", "Mål & Plan", "Mere ro om aftenen",
                      "Fast sengetid kl. 20", "Lars (Far)", "04.12.2026 – 18.12.2026", "Næste møde",
-                     "Delt input i runde 1", "Vi skændes om aftenen.", "Weekenderne er gode."):
+                     "Delt input før mødet", "Vi skændes om aftenen.", "Weekenderne er gode."):
         assert expected in text, expected
     assert "hemmelige kladde" not in text
     english = text_of(fam.teacher.phone.documents[-1].data)
@@ -231,7 +232,7 @@ async def test_referat_command_for_the_coordinator_only(fam, cast, samspil, emu,
     note = await cast.say(coord, "/referat", expect="Der er ikke afsluttet")  # (the PDF may come first)
     assert note.text.startswith("Der er ikke afsluttet noget møde endnu, så du får referatet af runde 1")
     doc = await next_document(emu, coord, before)
-    assert doc.protect_content and "Referat – foreløbigt" in text_of(doc.data)
+    assert doc.protect_content and "Referat – foreløbigt" in text_of(doc.data)  # /referat: the coordinator's copy
 
     refused = await cast.say(fam.mom, "/referat")
     assert refused.text == in_danish(samspil, texts.refusal, Refusal.NOT_COORDINATOR)
@@ -239,12 +240,12 @@ async def test_referat_command_for_the_coordinator_only(fam, cast, samspil, emu,
     await _meeting_with_plan(fam, cast, clock)
     before = len(coord.phone.documents)
     note = await cast.say(coord, "/referat", expect="Referatet af mødet")
-    assert note.text == "Referatet af mødet 3. december 2026 (runde 1) er på vej."
+    assert note.text.startswith("Referatet af mødet 3. december 2026")
     text = text_of((await next_document(emu, coord, before)).data)
     assert "Referat af dialogmøde" in text and "foreløbigt" not in text
     await cast.settle()
     # Mette has the referat sent when the meeting closed; /referat went to the coordinator alone.
-    assert [d.file_name for d in fam.mom.phone.documents] == ["referat-emma-runde-1.pdf"]
+    assert [d.file_name for d in fam.mom.phone.documents] == ["referat-emma-2026-12-03.pdf"]
 
 
 # ---- the referral (indstilling) -----------------------------------------------------------------------

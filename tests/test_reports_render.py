@@ -17,6 +17,7 @@ from reports.common import FONT, REPLACEMENT, clean, localized, markup, width_ta
 from reports.letter import render_letter
 from reports.model import (
     Approval,
+    ContactInfo,
     DialogInfo,
     Entry,
     LetterData,
@@ -86,12 +87,14 @@ def plan() -> PlanInfo:
     ), version=3, accepted=True)
 
 
-HISTORY = (RoundScores(1, {2: 7, 3: 6, 4: 5}, 4), RoundScores(2, {2: 5, 3: 5, 4: 4}, 3))
+HISTORY = (RoundScores(1, {2: 7, 3: 6, 4: 5}, 4, datetime(2026, 10, 8, 12, 0, tzinfo=UTC)),
+           RoundScores(2, {2: 5, 3: 5, 4: 4}, 3, datetime(2026, 12, 3, 13, 0, tzinfo=UTC)))
+SUMMARY = "Vi talte om aftenerne 😊. Vi besluttede en fast sengetid."
 
 
 def referat_data(**kw: object) -> ReferatData:
     meeting = MeetingInfo(11, 2, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), "Skolen, mødelokale 2", "closed",
-                          NOW, {2: True, 3: False})
+                          NOW, {2: True, 3: False}, {2: "present", 3: "apologies", 4: "absent"}, SUMMARY)
     nxt = MeetingInfo(12, 3, datetime(2027, 2, 4, 13, 0, tzinfo=UTC), "Rådhuset, lokale 4", "scheduled")
     data = ReferatData(DIALOG, 2, PEOPLE, entries(), HISTORY, CONFIG.ruler("barn"), tuple(CONFIG.areas), plan(),
                        NOW, meeting, nxt, True)
@@ -109,18 +112,36 @@ def danish():
 # ---- text people wrote ---------------------------------------------------------------------------
 
 
-def test_clean_keeps_what_the_font_has_and_replaces_the_rest_once_per_emoji():
+def test_clean_keeps_what_the_font_has_and_prints_emoji_as_a_clean_word():
     assert clean("æøå ÆØÅ Grüße Zażółć ąęł") == "æøå ÆØÅ Grüße Zażółć ąęł"
     assert clean(ARABIC) == ARABIC
     assert clean("a\tb\x00c\x1bd\r\ne") == "a bcd\ne"
     # A family (three people joined by ZWJ), a flag (two regional letters), a thumb with skin tone:
-    # one box each. A heart with a variation selector keeps the heart.
-    assert clean("👨‍👩‍👧") == REPLACEMENT
-    assert clean("🇩🇰🇸🇪") == REPLACEMENT * 2
-    assert clean("👍🏽") == REPLACEMENT
+    # one word each, in the document's language. A heart with a variation selector keeps the heart.
+    assert clean("👨‍👩‍👧") == "(familie)"
+    assert clean("🇩🇰🇸🇪") == "(flag DK) (flag SE)"
+    assert clean("👍🏽") == "(tommel op)"
     assert clean("❤️") == "❤"
-    assert clean("😀 ✅") == f"{REPLACEMENT} {REPLACEMENT}"
+    assert clean("😀 ✅") == "(glad) (ja)"
+    assert clean("Tak😊, ses") == "Tak (glad), ses"
+    assert clean("🦩") == "(emoji)"  # an emoji without a word of its own
+    with localized("en"):
+        assert clean("👍 😢") == "(thumbs up) (crying)"
+    # A character of a script the font lacks (not an emoji) is still one box.
+    assert clean("中文") == REPLACEMENT * 2
     assert clean(None) == "" and clean("") == ""
+
+
+def test_emoji_people_typed_never_print_as_tofu():
+    """Every character drawn is in the embedded font's cmap (both weights), and none is "□"."""
+    from reports.common import has_glyph
+
+    for text in ("Tak 👍❤️😊", EMOJI, "🎉🙏💪 godt gået 👏🏼👋", "👩‍👩‍👦 og 🐶"):
+        drawn = clean(text)
+        assert REPLACEMENT not in drawn, drawn
+        assert all(has_glyph(ch) for ch in drawn if ch != "\n"), drawn
+    text = flat(text_of(render_overview(overview(entries_=(replace(entries()[1], works="Tak 👍❤️😊"),)))))
+    assert "Tak (tommel op) ❤ (glad)" in text and REPLACEMENT not in text
 
 
 def test_markup_is_escaped_for_paragraphs():
@@ -157,9 +178,9 @@ def test_the_overview_shows_the_round_by_area_in_three_columns_with_date_name_an
     assert "<b>fed</b> & <script>alert(1)</script>" in flat(text)
     assert "Mere ro om aftenen – æøå ÆØÅ, Grüße, Zażółć gęślą jaźń." in flat(text)
     assert set(ARABIC.replace(" ", "")) <= set(text)
-    assert f"Glad {REPLACEMENT * 3} {REPLACEMENT} ❤ {REPLACEMENT} {REPLACEMENT} slut" in flat(text)
-    # Areas come in the configured order (Dagtilbud before Familieforhold).
-    assert text.index("DAGTILBUD") < text.index("FAMILIEFORHOLD")
+    assert "Glad (glad) (familie) (flag DK) (tommel op) ❤ (ja) (emoji) slut" in flat(text)
+    # Areas come in the configured order (Familieforhold before Dagtilbud).
+    assert text.index("FAMILIEFORHOLD") < text.index("DAGTILBUD")  # the configured order
 
 
 def test_a_box_longer_than_a_page_continues_on_the_next_pages_with_every_word():
@@ -192,53 +213,156 @@ def test_the_overview_in_english():
 # ---- the referat -------------------------------------------------------------------------------------
 
 
-def test_the_referat_has_the_meeting_scores_target_chart_plan_next_meeting_and_input():
-    pdf = render_referat(referat_data())
+def test_the_referat_is_the_minutes_of_record():
+    data = referat_data(dialog=replace(DIALOG, case_ref="27.15.08-A26-1234-26"))
+    pdf = render_referat(data)
     text = text_of(pdf)
     f = flat(text)
     for expected in (
-        "Referat af dialogmøde", "Dialogen om Emma", "Faxe Kommune", "Skolen, mødelokale 2",
-        "3. december 2026 kl. 14.00", "Camilla Holm (Familierådgiver)",
-        # participants and their answers
-        "Mette Ærø", "Kommer", "Lars Østergård", "Kommer ikke", "Hanne Åberg", "Intet svar", "Morfar Bent",
-        "Er ikke med i dialogen endnu", "Leder mødet",
-        # the scores of round 2 and the joint target
-        "Skalering – runde 2", "Fælles mål: 3 – Let bekymring", "Bekymring",
-        # the chart: the ruler's fields and the legend
-        "Almen", "Akut bekymring", "Runde 1", "Runde 2", "Fælles mål",
-        # the plan
+        "Referat af dialogmøde", "Dialogen om Emma", "Kommune Faxe Kommune", "Sagsnummer 27.15.08-A26-1234-26",
+        "Skolen, mødelokale 2", "3. december 2026 kl. 14.00", "Referent Camilla Holm (Familierådgiver)",
+        "Udarbejdet 23. november 2026 kl. 10.00",
+        # who was there, as recorded when the meeting was closed
+        "Hvem var med", "Til stede: Camilla Holm (Familierådgiver) – referent, Mette Ærø (Mor)",
+        "Meldt afbud: Lars Østergård (Far)", "Ikke til stede: Hanne Åberg (Klasselærer)",
+        "Ikke med i dialogen endnu: Morfar Bent (Morfar)",
+        # what was discussed and decided
+        "Det talte vi om, og det besluttede vi", "Vi talte om aftenerne (glad). Vi besluttede en fast sengetid.",
+        # everyone's numbers, the target this meeting aimed at and the one it set for the next
+        "Den fælles lineal", "Mette Ærø (Mor) 5", "Det fælles mål på linealen for dette møde var 4 – Let bekymring.",
+        "Fælles mål på linealen til næste møde: 3 – Let bekymring", "Almen – barnet trives", "Akut bekymring",
+        # the ruler meeting by meeting: the target in the column of the meeting it aims at
+        "08.10.2026", "03.12.2026", "Næste møde 04.02.2027", "Fælles mål på linealen – 4 3",
+        # the plan, in plain words
         "Mål & Plan", "Emma skal føle sig tryg i skolen", "Ugentlig samtale med klasselæreren", "Udført",
-        "I gang", "Brug for hjælp", "01.12.2026 – 18.12.2026", "Planen er godkendt",
+        "I gang", "Brug for hjælp", "01.12.2026 – 18.12.2026",
+        "Familien har godkendt planen. Det er den plan, der gælder nu.",
         # next meeting
         "Næste møde", "4. februar 2027 kl. 14.00, Rådhuset, lokale 4",
-        # the input of the round
-        "Delt input i runde 2", "Hun er god til matematik (runde 2).",
+        # the input before the meeting
+        "Delt input før mødet", "Hun er god til matematik (runde 2).",
     ):
         assert expected in f, expected
     assert "<b>fed</b> & <script>alert(1)</script>" in f
     assert "FORTROLIGT" in text and re.search(r"Side 1 af \d+", text)
+    # Plain Danish: no rounds, versions or "skalering" of its own (what people wrote may say anything).
+    own = f.replace("(runde 2)", "")
+    for never in ("Runde", "runde", "version", "skaleret", "Skalering", REPLACEMENT):
+        assert never not in own, never
+    # An empty box prints nothing: no date and name followed by "–".
+    assert "23.11.2026 · Hanne Åberg (Klasselærer) –" not in f and " – 23.11.2026" not in f
+
+
+def test_the_plan_status_reads_plainly():
+    sent = flat(text_of(render_referat(referat_data(plan=replace(plan(), accepted=False, sent=True)))))
+    assert "Planen er sendt til familien og er ikke godkendt endnu." in sent
+    unsent = flat(text_of(render_referat(referat_data(plan=replace(plan(), accepted=False)))))
+    assert "Planen er ikke sendt til familien endnu." in unsent
+
+
+def test_a_new_edition_says_what_it_replaces():
+    later = NOW + timedelta(days=2)
+    text = flat(text_of(render_referat(referat_data(edition=2, replaces=NOW, generated_at=later))))
+    assert ("Ny udgave dd. 25. november 2026 kl. 10.00 – erstatter referatet fra 23. november 2026 kl. 10.00."
+            in text)
+    assert "ny udgave 25.11.2026" in text
+    first = flat(text_of(render_referat(referat_data())))
+    assert "Ny udgave" not in first
+
+
+def test_the_pdf_carries_its_language_and_title():
+    pdf = render_referat(referat_data())
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title == "Referat af dialogmøde – Emma, 3. december 2026"
+    assert reader.trailer["/Root"]["/Lang"] == "da"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+    with localized("en"):
+        english = PdfReader(io.BytesIO(render_referat(referat_data())))
+    assert english.trailer["/Root"]["/Lang"] == "en"
+    assert english.metadata.title.startswith("Minutes of the dialog meeting – Emma")
+
+
+def test_the_first_page_is_not_left_mostly_empty():
+    """The chart no longer jumps whole to page 2 and leaves page 1 with a hole: what is drawn on
+    page 1 reaches down to the last fifth of the page."""
+    pdfium = pytest.importorskip("pypdfium2")
+    data = referat_data(dialog=replace(DIALOG, case_ref="27.15.08-A26-1234-26"))
+    for variant in (data, replace(data, edition=2, replaces=NOW)):
+        page = pdfium.PdfDocument(render_referat(variant))[0]
+        image = page.render(scale=1).to_pil().convert("L")
+        width, height = image.size
+        footer = int(height * 0.9)  # the page frame's footer line is below this
+        pixels = image.tobytes()
+        rows = [y for y in range(int(height * 0.1), footer) if min(pixels[y * width:(y + 1) * width]) < 200]
+        assert rows and rows[-1] > height * 0.84, rows[-1] / height
 
 
 def test_a_preliminary_referat_and_one_without_anything_yet():
     text = flat(text_of(render_referat(referat_data(final=False, next_meeting=None))))
-    assert "Referat – foreløbigt" in text and "Mødet i denne runde er ikke afsluttet endnu" in text
+    assert "Referat – foreløbigt" in text and "Mødet er ikke afsluttet endnu" in text
     bare = referat_data(meeting=None, next_meeting=None, entries=(), history=(RoundScores(1),),
                         plan=PlanInfo(), final=False, round_no=1)
     text = flat(text_of(render_referat(bare)))
-    assert "Ingen har placeret situationen på linealen i denne runde." in text
+    assert "Ingen gav et tal på linealen før mødet." in text
     assert "Der er ikke lavet en plan endnu." in text
     assert "Der er ikke planlagt et nyt møde endnu." in text
-    assert "Ingen delte input i denne runde." in text
+    assert "Ingen delte input før mødet." in text
 
 
-def test_the_chart_draws_every_round_and_survives_many_participants():
+def test_the_chart_draws_every_meeting_and_survives_many_participants():
     people = (COORD,) + tuple(Who(10 + i, f"Deltager {i}", "network", f"Ven {i}") for i in range(12))
-    history = tuple(RoundScores(r, {10 + i: (i + r) % 10 + 1 for i in range(12) if (i + r) % 4}, r % 10 + 1)
+    history = tuple(RoundScores(r, {10 + i: (i + r) % 10 + 1 for i in range(12) if (i + r) % 4}, r % 10 + 1,
+                                datetime(2026, r, 10, 12, 0, tzinfo=UTC))
                     for r in range(1, 7))
     text = flat(text_of(render_referat(referat_data(participants=people, history=history, round_no=6))))
     for r in range(1, 7):
-        assert f"Runde {r}" in text
+        assert f"10.{r:02d}.2026" in text
     assert "Deltager 11 (Ven 11)" in text
+
+
+# ---- where the marks go on the ruler ------------------------------------------------------------------
+
+
+def _overlaps(placed: dict, marks: list[tuple[object, int]], row: float) -> list[tuple[object, object]]:
+    """Pairs of marks whose boxes overlap (x from the placement, y from the number)."""
+    value = dict(marks)
+    keys = list(placed)
+    bad = []
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            (xa, wa), (xb, wb) = placed[a], placed[b]
+            ha, hb = wa * 1.2, wb * 1.2  # a diamond is 1.2 times as tall as wide
+            if abs(xa - xb) < (wa + wb) / 2 and abs(value[a] - value[b]) * row < (ha + hb) / 2:
+                bad.append((a, b))
+    return bad
+
+
+def test_marks_never_overlap_the_target_stands_next_to_a_participant():
+    from reports.chart import TARGET, place_marks
+
+    for room, row, marks in (
+        (110.0, 17.0, [(1, 5), (2, 5), (3, 5), (TARGET, 5), (4, 4)]),  # three people and the target on 5
+        (40.0, 7.6, [(i, 6) for i in range(12)] + [(TARGET, 6)]),  # twelve on one number, a narrow column
+        (60.0, 7.6, [(i, (i % 3) + 4) for i in range(9)] + [(TARGET, 5)]),  # neighbouring numbers, small rows
+        (110.0, 17.0, [(1, 3), (TARGET, 3)]),
+    ):
+        placed = place_marks(marks, centre=100.0, room=room, row=row)
+        assert set(placed) == {k for k, _v in marks}
+        assert _overlaps(placed, marks, row) == [], (room, row, marks)
+        for x, w in placed.values():
+            assert 100 - room / 2 - 0.01 <= x - w / 2 and x + w / 2 <= 100 + room / 2 + 0.01
+    # The target is not drawn on top of the participant with its number: it stands beside it.
+    placed = place_marks([(1, 3), (TARGET, 3)], centre=100.0, room=110.0)
+    assert placed[TARGET][0] != placed[1][0]
+
+
+def test_the_target_is_drawn_at_the_meeting_it_aims_at():
+    from reports.chart import columns
+
+    cols = columns(HISTORY, next_at=datetime(2027, 2, 4, 13, 0, tzinfo=UTC))
+    assert [(c.label, c.target) for c in cols] == [
+        ("08.10.2026", None), ("03.12.2026", 4), ("Næste møde 04.02.2027", 3)]
+    assert cols[0].scores == {2: 7, 3: 6, 4: 5} and cols[2].scores == {}
 
 
 # ---- the referral -------------------------------------------------------------------------------------
@@ -257,7 +381,7 @@ def test_the_referral_draft_and_the_produced_referral():
     final = flat(text_of(render_referral(referral(draft=False))))
     assert "UDKAST" not in final
     for expected in ("Pædagogisk Psykologisk Rådgivning", "Camilla Holm (Familierådgiver), Faxe Kommune",
-                     "Formålet med dialogen", "Deltagere i dialogen", "Skalering over tid", "Det har vi afprøvet",
+                     "Formålet med dialogen", "Deltagere i dialogen", "Det har vi afprøvet",
                      "Ugentlig samtale med klasselæreren", "Udført 23.11.2026", "Mål & Plan", "Samtykke",
                      "Mette Ærø (Mor): godkendt 23. november 2026 kl. 10.00",
                      "Det seneste delte input (runde 2)", "<b>fed</b> & <script>alert(1)</script>"):
@@ -284,6 +408,21 @@ def test_the_letter_is_one_page_with_purpose_participants_consent_and_how_to_ope
     assert "AbCdEfGhIjKlMnOpQrStUvWxYz012345" in text.replace(" ", "")
     other = flat(text_of(render_letter(letter(TEACHER))))
     assert "når forældrene med forældremyndighed" in other
+
+
+def test_the_letter_says_how_to_reach_the_coordinator():
+    # "Contact me" with the coordinator's phone, e-mail and hours (set with /kontakt).
+    data = replace(letter(MOM), contact=ContactInfo(phone="12 34 56 78", email="camilla.holm@faxe.dk",
+                                                    hours="man-fre 8-15"))
+    pdf = render_letter(data)
+    assert pages(pdf) == 1
+    text = flat(text_of(pdf))
+    for expected in ("er du velkommen til at kontakte mig:", "Telefon: 12 34 56 78", "Mail: camilla.holm@faxe.dk",
+                     "Træffes bedst: man-fre 8-15"):
+        assert expected in text, expected
+    # Only what is set is shown; with nothing set the letter reads as before.
+    assert "Mail:" not in flat(text_of(render_letter(replace(data, contact=ContactInfo(phone="12 34 56 78")))))
+    assert "er du velkommen til at kontakte mig." in flat(text_of(render_letter(letter(MOM))))
 
 
 def test_a_very_long_purpose_still_fits_one_page():

@@ -9,12 +9,15 @@ from rules.access import (
     ACTIVE,
     AWAITING_CONSENT,
     CLOSED,
+    ON_BEHALF,
     PAUSED,
     STATES,
     Action,
+    Decision,
     Refusal,
     Seat,
     decide,
+    decide_for,
     notice_goes_out,
 )
 from rules.consent import (
@@ -29,6 +32,7 @@ from rules.consent import (
     needs_approval,
     state_after_answer,
 )
+from rules.roles import TELEGRAM_MIN_AGE, asks_telegram_age, under_telegram_age
 
 MOM = Seat(role="parent_custody", consent_giver=True, joined=True)
 YOUNG = Seat(role="young", consent_giver=True, joined=True)
@@ -153,3 +157,56 @@ def test_before_consent_only_the_coordinator_and_consent_givers_learn_whom_it_is
     assert shows_child_name(mom, AWAITING_CONSENT) and shows_child_name(coordinator, AWAITING_CONSENT)
     assert all(shows_child_name(teacher, state) for state in (ACTIVE, PAUSED, CLOSED))
     assert not shows_child_name(None, ACTIVE)
+
+
+# ---- the coordinator for a participant without Telegram (issue #12) ------------------------------
+
+
+GRANDMA_OFFLINE = Seat(role="network", consent_giver=False, joined=True, offline=True)
+YOUNG_OFFLINE = Seat(role="young", consent_giver=True, joined=True, offline=True)
+WAITING_OFFLINE = Seat(role="network", consent_giver=False, joined=False, offline=True)  # not approved yet
+
+
+def test_only_the_coordinator_acts_for_a_participant_without_telegram() -> None:
+    for actor in (MOM, YOUNG, DAD_WITHOUT_CUSTODY, TEACHER, None):
+        for action in ON_BEHALF:
+            refusal = Refusal.NOT_PARTICIPANT if actor is None else Refusal.NOT_COORDINATOR
+            assert decide_for(actor, YOUNG_OFFLINE, ACTIVE, action) == Decision(False, refusal), (actor, action)
+    assert decide_for(COORD, GRANDMA_OFFLINE, ACTIVE, Action.WRITE_INPUT)
+    assert decide_for(COORD, GRANDMA_OFFLINE, ACTIVE, Action.SCALE)
+
+
+def test_nobody_writes_for_someone_in_telegram_nor_for_a_missing_seat() -> None:
+    for target in (MOM, YOUNG, TEACHER, COORD):
+        for action in ON_BEHALF:
+            assert decide_for(COORD, target, ACTIVE, action) == Decision(False, Refusal.NOT_OFFLINE)
+    assert decide_for(COORD, None, ACTIVE, Action.WRITE_INPUT) == Decision(False, Refusal.NOT_PARTICIPANT)
+
+
+@pytest.mark.parametrize("action", [a for a in Action if a not in ON_BEHALF])
+def test_on_behalf_is_consent_input_and_the_number_only(action: Action) -> None:
+    assert decide_for(COORD, YOUNG_OFFLINE, ACTIVE, action) == Decision(False, Refusal.NOT_OFFLINE)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_on_behalf_follows_what_the_participant_could_do_themselves(state: str) -> None:
+    for target in (GRANDMA_OFFLINE, YOUNG_OFFLINE, WAITING_OFFLINE):
+        for action in ON_BEHALF:
+            own = decide(Seat(target.role, target.consent_giver, target.joined), state, action)
+            assert decide_for(COORD, target, state, action) == own, (target, state, action)
+    # Consent where they give it, also to resume a paused dialog; input and the number while active only.
+    assert decide_for(COORD, YOUNG_OFFLINE, AWAITING_CONSENT, Action.CONSENT)
+    assert decide_for(COORD, YOUNG_OFFLINE, PAUSED, Action.CONSENT)
+    assert not decide_for(COORD, YOUNG_OFFLINE, CLOSED, Action.CONSENT)
+    assert decide_for(COORD, GRANDMA_OFFLINE, ACTIVE, Action.CONSENT).refusal is Refusal.NOT_CONSENT_GIVER
+    assert decide_for(COORD, YOUNG_OFFLINE, AWAITING_CONSENT, Action.WRITE_INPUT).refusal is Refusal.AWAITING_CONSENT
+    assert decide_for(COORD, WAITING_OFFLINE, ACTIVE, Action.WRITE_INPUT).refusal is Refusal.NOT_JOINED
+
+
+def test_a_young_person_under_16_is_asked_about_or_known() -> None:
+    assert TELEGRAM_MIN_AGE == 16
+    assert under_telegram_age("young", "barn") and not asks_telegram_age("young", "barn")
+    assert asks_telegram_age("young", "ung") and not under_telegram_age("young", "ung")
+    for role in ("parent_custody", "parent", "professional", "network"):
+        for age_group in ("barn", "ung"):
+            assert not under_telegram_age(role, age_group) and not asks_telegram_age(role, age_group)

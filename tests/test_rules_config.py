@@ -14,20 +14,25 @@ from rules.dialog_config import (
     load_dialog_config,
 )
 
-EXPECTED_AREAS = [
-    ("health", "Sundhedsforhold", "Health"),
-    ("development", "Udvikling og adfærd", "Development and behaviour"),
-    ("school", "Dagtilbud, skole og læring", "Day care, school and learning"),
-    ("leisure", "Fritidsforhold og venskaber", "Leisure and friendships"),
+EXPECTED_AREAS = [  # the areas families most often write about first
     ("family", "Familieforhold", "Family relations"),
-    ("safety", "Trygt omsorgsmiljø", "Safe care environment"),
-    ("stimulation", "Stimulering og vejledning", "Stimulation and guidance"),
-    ("relations", "Understøttelse af relationer", "Supporting relationships"),
-    ("housing", "Bolig, beskæftigelse og økonomi", "Housing, employment and finances"),
+    ("school", "Dagtilbud, skole og læring", "Day care, school and learning"),
+    ("development", "Udvikling og adfærd", "Development and behaviour"),
+    ("health", "Sundhedsforhold", "Health"),
+    ("leisure", "Fritidsforhold og venskaber", "Leisure and friendships"),
     ("network", "Socialt netværk", "Social network"),
+    # The ICS areas about the care at home, named for what the child needs (issue #12):
+    # "Trygt omsorgsmiljø", "Stimulering og vejledning", "Understøttelse af relationer".
+    ("safety", "Tryghed i hverdagen", "Feeling safe every day"),
+    ("stimulation", "Leg, læring og grænser", "Play, learning and limits"),
+    ("relations", "Barnets vigtige personer", "The people who matter to the child"),
+    ("housing", "Bolig, beskæftigelse og økonomi", "Housing, employment and finances"),
 ]
-FIELD_NAMES = [
-    ("Almen", "General"),
+FIELD_NAMES = {
+    "barn": ("Almen – barnet trives", "General – the child is doing well"),
+    "ung": ("Almen – den unge trives", "General – the young person is doing well"),
+}
+FIELD_NAMES_AFTER = [
     ("Let bekymring", "Slight concern"),
     ("Bekymring", "Concern"),
     ("Alvorlig bekymring", "Serious concern"),
@@ -46,6 +51,18 @@ def config() -> DialogConfig:
 def test_default_areas_in_order(config: DialogConfig) -> None:
     assert [(a.key, a.label_da, a.label_en) for a in config.areas] == EXPECTED_AREAS
     assert all(len(a.key.encode()) <= 16 for a in config.areas)
+
+
+def test_every_default_area_has_a_short_plain_explanation(config: DialogConfig) -> None:
+    for area in config.areas:
+        for locale in ("da", "en"):
+            line = area.explanation(locale)
+            assert line and "\n" not in line and len(line) <= 90, (area.key, locale)
+        assert area.explanation("da") != area.explanation("en")
+    # Optional: an area without one is valid and explains nothing.
+    bare = DialogConfig.model_validate({**config.model_dump(), "areas": [
+        {"key": "home", "label_da": "Hjemmet", "label_en": "Home"}]})
+    assert bare.areas[0].explanation("da") == bare.areas[0].explanation("en") == ""
 
 
 def test_default_path_is_next_to_the_module(config: DialogConfig) -> None:
@@ -80,7 +97,7 @@ def test_default_rulers(
     ruler = config.ruler(age_group)
     assert ruler.name() == ruler.name("da") == name_da
     assert ruler.name("en") == name_en
-    assert [(f.name("da"), f.name("en")) for f in ruler.fields] == FIELD_NAMES
+    assert [(f.name("da"), f.name("en")) for f in ruler.fields] == [FIELD_NAMES[age_group], *FIELD_NAMES_AFTER]
     assert [(f.low, f.high) for f in ruler.fields] == [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)]
     assert [f.emoji for f in ruler.fields] == ["🟩", "🟨", "🟧", "🟥", "🟪"]
     for field in ruler.fields:
@@ -98,8 +115,8 @@ def test_unknown_age_group(config: DialogConfig) -> None:
 @pytest.mark.parametrize(
     ("score", "name", "highest"),
     [
-        (1, "Almen", False),
-        (2, "Almen", False),
+        (1, "Almen – ", False),
+        (2, "Almen – ", False),
         (3, "Let bekymring", False),
         (4, "Let bekymring", False),
         (5, "Bekymring", False),
@@ -114,7 +131,7 @@ def test_field_for_every_score(config: DialogConfig, score: int, name: str, high
     for age_group in ("barn", "ung"):
         ruler = config.ruler(age_group)
         field = ruler.field_for(score)
-        assert field.name("da") == name
+        assert field.name("da") == name or name.endswith(" ") and field.name("da").startswith(name)
         assert field.low <= score <= field.high
         assert ruler.is_highest_field(score) is highest
 

@@ -1,0 +1,109 @@
+"""Long polling that handles a batch side by side and confirms it only once all of it is handled.
+
+`getUpdates` answers with up to 100 updates; Telegram forgets them (confirms them) only when
+the next `getUpdates` asks for a higher offset. This dispatcher handles the updates of one
+batch concurrently, one chain per sender (per chat for an update without one): a person's
+updates are handled in the order they came, one after the other, and different people's side
+by side, at most `concurrency` updates at a time. The next `getUpdates` (which confirms the
+batch) is asked for only after every chain has finished, so a crash or a stop in the middle of
+a batch confirms nothing of it: Telegram delivers the whole batch again and the update ids
+stored with each update's effect (storage/queries.py `first_delivery`) make the updates that
+had committed a no-op the second time.
+
+aiogram's own modes either confirm an update before it is handled (a task per update) or
+handle one update after the other (`handle_as_tasks=False`), so `_polling` is replaced here;
+everything else (start-up, shutdown, signals, `stop_polling`) is aiogram's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiogram import Bot, Dispatcher, loggers
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from aiogram.utils.backoff import Backoff, BackoffConfig
+
+log = logging.getLogger("samspil.polling")
+
+DEFAULT_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
+
+
+def chain_key(update: Update) -> tuple[str, int]:
+    """Whose update this is: the sender, else the chat, else the update itself (no order to keep)."""
+    event = update.event
+    user = getattr(event, "from_user", None)
+    if user is not None:
+        return "user", user.id
+    chat = getattr(event, "chat", None)
+    if chat is not None:
+        return "chat", chat.id
+    return "update", update.update_id
+
+
+def chains(updates: Iterable[Update]) -> list[list[Update]]:
+    """The batch split per sender, each sender's updates in the order Telegram gave them."""
+    out: dict[tuple[str, int], list[Update]] = {}
+    for update in updates:
+        out.setdefault(chain_key(update), []).append(update)
+    return list(out.values())
+
+
+class BatchDispatcher(Dispatcher):
+    """A Dispatcher whose long polling handles each batch side by side (see the module)."""
+
+    def __init__(self, *args: Any, concurrency: int = 16, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.concurrency = max(1, concurrency)
+
+    async def _polling(self, bot: Bot, polling_timeout: int = 30, handle_as_tasks: bool = True,
+                       backoff_config: BackoffConfig = DEFAULT_BACKOFF, allowed_updates: list[str] | None = None,
+                       tasks_concurrency_limit: int | None = None, **kwargs: Any) -> None:
+        user = await bot.me()
+        loggers.dispatcher.info("Run polling for bot @%s id=%d", user.username, bot.id)
+        backoff = Backoff(config=backoff_config)
+        get_updates = GetUpdates(timeout=polling_timeout, allowed_updates=allowed_updates)
+        request_kwargs = {}
+        if bot.session.timeout:
+            request_kwargs["request_timeout"] = int(bot.session.timeout + polling_timeout)
+        gate = asyncio.Semaphore(self.concurrency)
+        try:
+            while True:
+                try:
+                    # The offset asked for here confirms the batch handled before.
+                    updates = await bot(get_updates, **request_kwargs)
+                except Exception as exc:  # noqa: BLE001 (a network error must not stop polling)
+                    loggers.dispatcher.error("Failed to fetch updates - %s: %s", type(exc).__name__, exc)
+                    await backoff.asleep()
+                    continue
+                backoff.reset()
+                if not updates:
+                    continue
+                await self.handle_batch(bot, updates, gate, **kwargs)
+                get_updates.offset = updates[-1].update_id + 1
+        finally:
+            loggers.dispatcher.info("Polling stopped for bot @%s id=%d", user.username, bot.id)
+
+    async def handle_batch(self, bot: Bot, updates: list[Update], gate: asyncio.Semaphore,
+                           **kwargs: Any) -> None:
+        """Every update of `updates` handled (or failed and logged by aiogram); per sender in order.
+
+        A failing handler does not stop the batch (aiogram logs it, as it does in its own polling);
+        anything else (cancellation on stop) cancels the rest of the batch, which then is not
+        confirmed."""
+
+        async def run(chain: list[Update]) -> None:
+            for update in chain:
+                async with gate:
+                    await self._process_update(bot=bot, update=update, **kwargs)
+
+        groups = chains(updates)
+        if len(groups) == 1:
+            await run(groups[0])
+            return
+        async with asyncio.TaskGroup() as tasks:
+            for chain in groups:
+                tasks.create_task(run(chain))

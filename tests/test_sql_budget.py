@@ -1,0 +1,140 @@
+"""SQL statements per conversation step: the hot paths stay cheap (issue #15).
+
+Every statement the database is sent while one update is handled is counted, with a
+SQLAlchemy `before_cursor_execute` listener on the bot's engine and an outermost update
+middleware that marks the update's task (the notice scheduler runs in a task of its own and
+is not counted). A person goes through the steps the benchmarks play (bench/_load.py):
+a tap, a text in a box, sharing, a score. Each kind of step fails above its budget.
+
+What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
+COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
+
+    tap (a button that moves a step)   5-8   (8-18)
+    text in a box                        7   (14)
+    share ("Yes, share now")            11   (22)
+    score ("Yes, save 4")                6   (9)
+
+Every update pays 5 of them: the insert of its update id, the sender's `person`, the
+conversation state, the seat (with its dialog and person, one joined SELECT) and the
+dialog's other participants (Dialog.participants is loaded with every dialog: code
+everywhere reads it without awaiting). Before #15 the state was read in a transaction of
+its own and again for every write, and each seat came with 4 more SELECTs (selectin loads of
+its dialog, its person, the dialog's participants and their persons).
+
+The budgets below leave a margin of 1-2 for the input flow, which is still changing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import pytest
+from aiogram import BaseMiddleware
+from sqlalchemy import event
+
+from bot.app import App
+from bot.playbook import Cast
+from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh_routers: autouse)
+
+# Statements per step, at most (BEGIN and COMMIT not counted).
+BUDGET = {
+    "tap": 9,
+    "text": 8,
+    "share": 13,
+    "score": 8,
+}
+TRANSACTION = ("BEGIN", "COMMIT")
+
+_counting: ContextVar[list[str] | None] = ContextVar("sql_budget_counting", default=None)
+
+
+class _CountUpdate(BaseMiddleware):
+    """Outermost: everything below it, for this update, counts."""
+
+    def __init__(self) -> None:
+        self.done: list[list[str]] = []
+
+    async def __call__(self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any,
+                       data: dict[str, Any]) -> Any:
+        statements: list[str] = []
+        token = _counting.set(statements)
+        try:
+            return await handler(event, data)
+        finally:
+            _counting.reset(token)
+            self.done.append(statements)
+
+
+@pytest.fixture
+def counter(samspil: App) -> Iterator[_CountUpdate]:
+    middleware = _CountUpdate()
+    samspil.dp.update.outer_middleware._middlewares.insert(0, middleware)
+
+    def count(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        statements = _counting.get()
+        if statements is not None:
+            statements.append(statement)
+
+    event.listen(samspil.engine.sync_engine, "before_cursor_execute", count)
+    # BEGIN IMMEDIATE is sent on "begin"; COMMIT through the DBAPI, not a cursor: count them too.
+    event.listen(samspil.engine.sync_engine, "commit", lambda _c: _note("COMMIT"))
+    yield middleware
+    event.remove(samspil.engine.sync_engine, "before_cursor_execute", count)
+
+
+def _note(statement: str) -> None:
+    statements = _counting.get()
+    if statements is not None:
+        statements.append(statement)
+
+
+async def _step(counter: _CountUpdate, act: Callable[[], Awaitable[Any]]) -> list[str]:
+    """The statements of the one update `act` makes (waits until it has committed)."""
+    before = len(counter.done)
+    await act()
+    for _ in range(500):
+        if len(counter.done) > before:
+            break
+        await asyncio.sleep(0.01)
+    assert len(counter.done) == before + 1, "one step, one update"
+    return counter.done[-1]
+
+
+def _counted(statements: list[str]) -> int:
+    return sum(1 for s in statements if not s.startswith(TRANSACTION))
+
+
+def _show(kind: str, statements: list[str]) -> str:
+    lines = "\n".join(f"  {' '.join(s.split())[:140]}" for s in statements)
+    return f"{kind}: {_counted(statements)} statements (budget {BUDGET[kind]}):\n{lines}"
+
+
+async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, counter: _CountUpdate,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    fam = await open_family(cast, samspil)
+    mom = fam.mom
+    await cast.say(mom, "/input")
+    steps: list[tuple[str, list[str]]] = [
+        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Familieforhold", expect="trin 1 af 3"))),
+        ("text", await _step(counter, lambda: cast.say(mom, "Emma sover dårligt.", expect="Gemt"))),
+        ("text", await _step(counter, lambda: cast.say(mom, "Og hun er træt i skolen.", expect="Gemt"))),
+        ("tap", await _step(counter, lambda: cast.tap(mom, "Next ➡️", expect="trin 2 af 3"))),
+        ("text", await _step(counter, lambda: cast.say(mom, "Hun elsker at tegne.", expect="Gemt"))),
+        ("tap", await _step(counter, lambda: cast.tap(mom, "Next ➡️", expect="trin 3 af 3"))),
+        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Spring over – se kladden",
+                                                           expect="din kladde"))),
+        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Del input med samarbejdspartnere",
+                                                           expect="dele dit input"))),
+        ("share", await _step(counter, lambda: cast.tap_text(mom, "Ja, del nu", expect="nu delt"))),
+        ("text", await _step(counter, lambda: cast.say(mom, "/skala", expect="Tryk på et tal"))),
+        ("tap", await _step(counter, lambda: cast.tap_text(mom, "4", expect="Er det dit tal"))),
+        ("score", await _step(counter, lambda: cast.tap_text(mom, "✅ Ja, gem 4", expect="Gemt: 4"))),
+    ]
+    report = "\n".join(_show(kind, statements) for kind, statements in steps)
+    with capsys.disabled():
+        print("\n" + report)
+    over = [(kind, _counted(s)) for kind, s in steps if _counted(s) > BUDGET[kind]]
+    assert not over, f"over budget: {over}\n{report}"
