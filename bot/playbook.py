@@ -163,6 +163,55 @@ class Cast:
         who.token = link_token(reply.text)
         return who.token
 
+    async def set_contact(self, coordinator: Person, phone: str | None, email: str | None,
+                          hours: str | None) -> ChatMessage | None:
+        """/kontakt: the coordinator's phone, e-mail and when they can be reached, one step each
+        (None skips a step); returns the answer that shows what families see."""
+        await self.say(coordinator, "/kontakt")
+        reply: ChatMessage | None = None
+        for value in (phone, email, hours):
+            reply = await self.say(coordinator, value) if value else await self.tap(coordinator, "Skip ➡️")
+        return reply
+
+    async def invite_without_telegram(self, coordinator: Person, name: str, role_msgid: str,
+                                      relation: str | None) -> ChatMessage | None:
+        """/inviter, "📵 No Telegram", the name, the role (its English label), the relation: a
+        participant without Telegram (no link); returns the answer."""
+        msg = await self.say(coordinator, "/inviter")
+        if msg.buttons and msg.text == self.t(coordinator, "Which dialog do you want to invite someone to?"):
+            await self.tap_text(coordinator, msg.buttons[-1][0])
+        await self.tap(coordinator, "📵 No Telegram")
+        await self.say(coordinator, name)
+        reply = await self.tap(coordinator, role_msgid)
+        if relation is not None:
+            reply = await self.say(coordinator, relation)
+        return reply
+
+    async def _for_seat(self, coordinator: Person, seat_label: str) -> None:
+        """/paa_vegne, then the seat by its label (e.g. "Inge (Mormor)"): that seat's menu."""
+        await self.say(coordinator, "/paa_vegne")
+        await self.tap_text(coordinator, seat_label)
+
+    async def write_for(self, coordinator: Person, seat_label: str, name: str, area_label: str, *,
+                        worries: str | None, works: str | None, next_steps: str | None) -> ChatMessage | None:
+        """The coordinator writes input for a participant without Telegram (/paa_vegne): the seat,
+        the area, the three boxes in turn (None skips a box), then shares it."""
+        await self._for_seat(coordinator, seat_label)
+        await self.tap_text(coordinator, self.t(coordinator, "Write input for {name}").format(name=name))
+        await self.tap_text(coordinator, area_label)
+        for text in (worries, works, next_steps):
+            if text:
+                await self.say(coordinator, text)
+            else:
+                await self.tap(coordinator, "Skip this box")
+        return await self.tap(coordinator, "Share")
+
+    async def score_for(self, coordinator: Person, seat_label: str, name: str, value: int) -> ChatMessage | None:
+        """The coordinator puts the number of a participant without Telegram on the ruler."""
+        await self._for_seat(coordinator, seat_label)
+        await self.tap_text(coordinator, self.t(coordinator, "Put {name}'s number on the ruler").format(name=name))
+        return await self.tap_text(coordinator, str(value))
+
     async def join(self, who: Person) -> ChatMessage:
         assert who.token, f"{who.name} has no invitation"
         return await self.say(who, f"/start {who.token}")
@@ -226,7 +275,7 @@ class Cast:
 
     async def accept_plan(self, who: Person) -> ChatMessage | None:
         """A consent giver taps Vi er enige on the newest plan notice."""
-        return await self.tap(who, "✅ We agree")
+        return await self.tap(who, "✅ I agree")
 
     async def close_meeting(self, coordinator: Person, child: str | None = None, *, toggle: tuple[str, ...] = (),
                             summary: str | None = None, next_when: str | None = None,

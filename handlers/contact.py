@@ -16,6 +16,8 @@ What is shown is in handlers/contact_views.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -171,28 +173,28 @@ async def _next_step(message: Message, person: Person, state: FSMContext) -> Non
         await message.answer(details_saved(person))
 
 
+async def _save_detail(message: Message, session: AsyncSession, person: Person, state: FSMContext, field: str,
+                       value: str | None, bad: Callable[[], str]) -> None:
+    """Keep a typed phone number or e-mail address (`value`: as the rules read it, None: unreadable)."""
+    if value is None:
+        await message.answer(bad(), reply_markup=step_keyboard(field, getattr(person, f"contact_{field}")))
+        return
+    await contact.set_details(session, person, **{field: value})
+    await _next_step(message, person, state)
+
+
 @router.message(DetailsFlow.phone, NOT_COMMAND)
 async def details_phone(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
-    if not await _coordinator(message, person, state):
-        return
-    phone = contact_rules.phone(message.text or "")
-    if phone is None:
-        await message.answer(bad_phone(), reply_markup=step_keyboard("phone", person.contact_phone))
-        return
-    await contact.set_details(session, person, phone=phone)
-    await _next_step(message, person, state)
+    if await _coordinator(message, person, state):
+        await _save_detail(message, session, person, state, "phone", contact_rules.phone(message.text or ""),
+                           bad_phone)
 
 
 @router.message(DetailsFlow.email, NOT_COMMAND)
 async def details_email(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
-    if not await _coordinator(message, person, state):
-        return
-    email = contact_rules.email(message.text or "")
-    if email is None:
-        await message.answer(bad_email(), reply_markup=step_keyboard("email", person.contact_email))
-        return
-    await contact.set_details(session, person, email=email)
-    await _next_step(message, person, state)
+    if await _coordinator(message, person, state):
+        await _save_detail(message, session, person, state, "email", contact_rules.email(message.text or ""),
+                           bad_email)
 
 
 @router.message(DetailsFlow.hours, NOT_COMMAND)

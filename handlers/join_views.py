@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -227,26 +229,25 @@ async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
 
 @renderer("dialog_resumed")
 async def _dialog_resumed(ctx: RenderContext, payload: dict) -> Rendered | None:
-    dialog = await ctx.session.get(Dialog, payload["dialog_id"])
-    if dialog is None or dialog.state != ACTIVE:
-        return None
-    return await _with_next_step(ctx, dialog, _(
+    return await _with_next_step(ctx, payload, lambda dialog: _(
         "▶️ The dialog about {child} continues: the family has given consent again."
     ).format(child=html.quote(dialog.child_name)))
 
 
 @renderer("dialog_open")
 async def _dialog_open(ctx: RenderContext, payload: dict) -> Rendered | None:
-    dialog = await ctx.session.get(Dialog, payload["dialog_id"])
-    if dialog is None or dialog.state != ACTIVE:
-        return None
-    return await _with_next_step(ctx, dialog, _(
+    return await _with_next_step(ctx, payload, lambda dialog: _(
         "The dialog about {child} is now open: the family has given consent."
     ).format(child=html.quote(dialog.child_name)))
 
 
-async def _with_next_step(ctx: RenderContext, dialog: Dialog, text: str) -> Rendered:
-    """The notice, then the recipient's next step in the dialog with its button."""
+async def _with_next_step(ctx: RenderContext, payload: dict, text_of: Callable[[Dialog], str]) -> Rendered | None:
+    """The notice about the payload's dialog while it is active, then the recipient's next step in it
+    with its button."""
+    dialog = await ctx.session.get(Dialog, payload["dialog_id"])
+    if dialog is None or dialog.state != ACTIVE:
+        return None
+    text = text_of(dialog)
     seat = await q.participant_in(ctx.session, ctx.person, dialog.id)
     if seat is None:
         return Rendered(text)

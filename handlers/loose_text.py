@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id, dialog_buttons
+from handlers.desk_views import open_button
 from handlers.home_views import with_next_step
 from handlers.seats import NO_DIALOG, needs
 from rules.access import CLOSED, Action, decide
@@ -228,4 +229,5 @@ async def _family_message(ctx: RenderContext, payload: dict) -> Rendered | None:
     if p is None or not ctx.row.body or p.dialog.state == CLOSED:
         return None
     return Rendered(_("✉️ A message from {who} about {child}:").format(
-        who=texts.who(p), child=html.quote(p.dialog.child_name)) + "\n\n" + html.quote(ctx.row.body))
+        who=texts.who(p), child=html.quote(p.dialog.child_name)) + "\n\n" + html.quote(ctx.row.body),
+        InlineKeyboardMarkup(inline_keyboard=[[open_button(p.dialog_id)]]))  # the dialog's card, on the desk

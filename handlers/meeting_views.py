@@ -31,6 +31,7 @@ from services.meetings import (
     Called,
     Closed,
     Rsvp,
+    attendees,
     invitees,
     may_start,
 )
@@ -287,7 +288,7 @@ async def agenda_card(session: AsyncSession, dialog: Dialog, meeting: Meeting, c
     latest = await inputs.latest_scores(session, dialog, round_no)
     ruler = config.ruler(dialog.age_group)
     status = []
-    for p in invitees(dialog):
+    for p in attendees(dialog):
         given = _("✅ input") if p.id in authors else _("❔ no input")
         score = latest.get(p.id)
         scaled = _("✅ scaled {value}").format(value=score.value) if score else _("❔ not scaled")
@@ -361,7 +362,7 @@ def attendance_card(dialog: Dialog, meeting: Meeting, marks: dict[int, str]) -> 
              "present → sent apologies → absent.").format(child=_child(dialog))
     rows = [[_button(f"{p.name} ({p.relation or texts.role_label(p.role)}): {attendance_label(marks[p.id])}",
                      MeetingAction.attend, dialog, meeting, value=p.id)]
-            for p in invitees(dialog) if p.id in marks]
+            for p in attendees(dialog) if p.id in marks]
     if not rows:
         text += "\n\n" + _("Nobody has joined the dialog yet.")
     rows += [[_button(_("Next ➡️"), MeetingAction.attended, dialog, meeting)],
@@ -422,7 +423,7 @@ def case_ref_problem(problem: str) -> str:
 
 
 def _names(dialog: Dialog, marks: dict[int, str], status: str) -> str:
-    return ", ".join(texts.who(p) for p in invitees(dialog) if marks.get(p.id) == status) or "–"
+    return ", ".join(texts.who(p) for p in attendees(dialog) if marks.get(p.id) == status) or "–"
 
 
 def close_card(dialog: Dialog, meeting: Meeting, marks: dict[int, str], next_at: datetime | None,

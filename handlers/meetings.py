@@ -128,20 +128,49 @@ async def _flow_seat(message: Message, session: AsyncSession, person: Person | N
     return p
 
 
+async def _read_typed(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
+                      limit: int) -> tuple[Participant, str] | None:
+    """The coordinator's seat and the text they typed at a step; None when the seat is refused or
+    the text cannot be taken (they are told why)."""
+    p = await _flow_seat(message, session, person, state)
+    if p is None:
+        return None
+    text = await read_answer(message, limit)
+    return None if text is None else (p, text)
+
+
+async def _read_closing(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
+                        limit: int) -> tuple[Participant, str, Meeting] | None:
+    """`_read_typed` at a step of closing the meeting, with the meeting being closed (None: gone)."""
+    read = await _read_typed(message, session, person, state, limit)
+    if read is None:
+        return None
+    meeting = await meetings.meeting_of(session, read[0].dialog, int((await state.get_data()).get("meeting_id", 0)))
+    return None if meeting is None else (*read, meeting)
+
+
+async def _read_when(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
+                     clock: Clock, settings: Settings) -> tuple[Participant, datetime] | None:
+    """The coordinator's seat and the meeting time they typed; None when the seat is refused or
+    the time cannot be read (they are told why)."""
+    read = await _read_typed(message, session, person, state, WHEN_LIMIT)
+    if read is None:
+        return None
+    p, text = read
+    try:
+        return p, parse_meeting_time(text, now=clock.now(), tz=settings.tz)
+    except DateParseError as exc:
+        await message.answer(views.date_error(exc.code))
+        return None
+
+
 @router.message(MeetingFlow.when, NOT_COMMAND)
 async def got_when(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
                    clock: Clock, settings: Settings) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_when(message, session, person, state, clock, settings)
+    if read is None:
         return
-    text = await read_answer(message, WHEN_LIMIT)
-    if text is None:
-        return
-    try:
-        starts = parse_meeting_time(text, now=clock.now(), tz=settings.tz)
-    except DateParseError as exc:
-        await message.answer(views.date_error(exc.code))
-        return
+    p, starts = read
     await state.update_data(starts_at=starts.isoformat())
     data = await state.get_data()
     if data.get("editing"):
@@ -159,12 +188,10 @@ async def _ask_place(message: Message, state: FSMContext, dialog: Dialog, moving
 @router.message(MeetingFlow.place, NOT_COMMAND)
 async def got_place(message: Message, session: AsyncSession, person: Person | None,
                     state: FSMContext) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_typed(message, session, person, state, PLACE_LIMIT)
+    if read is None:
         return
-    place = await read_answer(message, PLACE_LIMIT)
-    if place is None:
-        return
+    p, place = read
     await state.update_data(place=place)
     await _show_summary(message, state, p.dialog)
 
@@ -266,6 +293,16 @@ async def _meeting(query: CallbackQuery, session: AsyncSession, callback_data: M
     return meeting
 
 
+async def _meeting_taken(query: CallbackQuery, session: AsyncSession, callback_data: MeetingCb, dialog: Dialog,
+                         status: str) -> Meeting | None:
+    """`_meeting`; when it is there, the tap is answered and the tapped message's buttons go."""
+    meeting = await _meeting(query, session, callback_data, dialog, status)
+    if meeting is not None:
+        await query.answer()
+        await query.message.edit_reply_markup(reply_markup=None)
+    return meeting
+
+
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.move), flags=MANAGE)
 async def move_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant, session: AsyncSession,
                       state: FSMContext) -> None:
@@ -288,11 +325,9 @@ async def cancel_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Pa
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.cancel_yes), flags=MANAGE)
 async def cancel_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
                             session: AsyncSession, notices: Notices) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.SCHEDULED)
+    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.SCHEDULED)
     if meeting is None:
         return
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
     await meetings.cancel_meeting(session, notices, seat.dialog, meeting)
     await query.message.answer(_("The meeting is cancelled, and everyone has been told. "
                                  "Type /moede to schedule a new one."))
@@ -450,11 +485,9 @@ async def attend_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Pa
 async def attended_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
                           session: AsyncSession, state: FSMContext) -> None:
     """Step 2: the summary (or straight to the check, when coming back to change who was there)."""
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
-    await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
     data = await _closing(state, meeting)
     if not data:
         await state.clear()
@@ -469,13 +502,10 @@ async def attended_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: 
 
 @router.message(CloseFlow.summary, NOT_COMMAND)
 async def got_summary(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_closing(message, session, person, state, meetings.SUMMARY_LIMIT)
+    if read is None:
         return
-    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
-    text = await read_answer(message, meetings.SUMMARY_LIMIT)
-    if text is None or meeting is None:
-        return
+    p, text, meeting = read
     if meetings.record_summary(meeting, text) is not Outcome.DONE:
         await state.clear()
         await message.answer(views.stale_meeting(meeting))
@@ -513,17 +543,10 @@ async def no_next_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: P
 @router.message(CloseFlow.when, NOT_COMMAND)
 async def got_next_when(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
                         clock: Clock, settings: Settings) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_when(message, session, person, state, clock, settings)
+    if read is None:
         return
-    text = await read_answer(message, WHEN_LIMIT)
-    if text is None:
-        return
-    try:
-        starts = parse_meeting_time(text, now=clock.now(), tz=settings.tz)
-    except DateParseError as exc:
-        await message.answer(views.date_error(exc.code))
-        return
+    p, starts = read
     meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
     if meeting is None:
         await state.clear()
@@ -538,13 +561,10 @@ async def got_next_when(message: Message, session: AsyncSession, person: Person 
 @router.message(CloseFlow.place, NOT_COMMAND)
 async def got_next_place(message: Message, session: AsyncSession, person: Person | None,
                          state: FSMContext) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_closing(message, session, person, state, PLACE_LIMIT)
+    if read is None:
         return
-    place = await read_answer(message, PLACE_LIMIT)
-    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
-    if place is None or meeting is None:
-        return
+    p, place, meeting = read
     await state.update_data(next_place=place)
     await _show_close_card(message, session, state, p.dialog, meeting)
 
@@ -569,13 +589,10 @@ async def case_ref_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: 
 
 @router.message(CloseFlow.case_ref, NOT_COMMAND)
 async def got_case_ref(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
-    p = await _flow_seat(message, session, person, state)
-    if p is None:
+    read = await _read_closing(message, session, person, state, meetings.CASE_REF_LIMIT)
+    if read is None:
         return
-    text = await read_answer(message, meetings.CASE_REF_LIMIT)
-    meeting = await meetings.meeting_of(session, p.dialog, int((await state.get_data()).get("meeting_id", 0)))
-    if text is None or meeting is None:
-        return
+    p, text, meeting = read
     problem = meetings.set_case_ref(p.dialog, None if text.strip() in ("-", "–") else text)
     if problem is not None:
         await message.answer(views.case_ref_problem(problem))
@@ -595,11 +612,9 @@ async def close_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat:
                            notices: Notices, dialog_config: DialogConfig) -> None:
     """Close with what was recorded (who was there: as recorded, else from the answers); the
     next meeting is called if one was given; everyone gets the minutes through the outbox."""
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.OPEN)  # before the report is rendered
     if meeting is None:
         return
-    await query.answer()  # before the report is rendered
-    await query.message.edit_reply_markup(reply_markup=None)
     data = await _closing(state, meeting)
     now = clock.now()
     next_at = datetime.fromisoformat(data["next_at"]) if data.get("next_at") else None

@@ -6,6 +6,8 @@ buttons edit the one message in place instead of flooding the chat.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram import F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
@@ -20,7 +22,7 @@ from bot.i18n import fmt_short
 from bot.labels import author
 from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
-from handlers.reports import overview_pdf_button
+from handlers.reports_views import overview_pdf_button
 from handlers.seats import needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig
@@ -31,7 +33,20 @@ from storage.models import InputEntry, Participant, Person
 
 router = Router(name="overview")
 
+READ = needs(Action.READ_SHARED)
+
 PAGE_LIMIT = 3500  # leaves room for the page header under Telegram's 4,096
+
+
+class OverviewAction(StrEnum):
+    """page | areas | rounds: edit this overview in place; read: a notice's "Read it", answered
+    in a new message, since the notice may be merged with others that must stay as they are.
+    The values are packed into buttons already sent: never change one."""
+
+    page = "page"
+    areas = "areas"
+    rounds = "rounds"
+    read = "read"
 
 
 class OverviewCb(CallbackData, prefix="ov"):
@@ -39,9 +54,7 @@ class OverviewCb(CallbackData, prefix="ov"):
     round_no: Id
     area: str = ""
     page: Id = 0
-    # page | areas | rounds: edit this overview in place; read: a notice's "Read it", answered
-    # in a new message, since the notice may be merged with others that must stay as they are.
-    action: str = "page"
+    action: OverviewAction = OverviewAction.page
 
 
 def _locale() -> str:
@@ -55,61 +68,80 @@ async def _audit(session: AsyncSession, p: Participant, action: str, round_no: i
                        now=clock.now(), role=p.role, round_no=round_no, page_no=page + 1)
 
 
+async def _first_page(session: AsyncSession, p: Participant, config: DialogConfig, clock: Clock, round_no: int,
+                      area: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """The first page of a round's overview, its read audited."""
+    text, keyboard = await render_page(session, p, config, round_no, area, 0)
+    await _audit(session, p, audit.OVERVIEW_SHOWN, round_no, clock)
+    return text, keyboard
+
+
 @router.message(Command("oversigt"))
 async def overview_command(message: Message, session: AsyncSession, person: Person | None,
                            dialog_config: DialogConfig, clock: Clock) -> None:
     participant = await pick_dialog(message, session, person, "oversigt", Action.READ_SHARED)
     if participant is not None:
-        text, keyboard = await render_page(session, participant, dialog_config,
-                                           participant.dialog.round_no, "", 0)
-        await _audit(session, participant, audit.OVERVIEW_SHOWN, participant.dialog.round_no, clock)
+        text, keyboard = await _first_page(session, participant, dialog_config, clock, participant.dialog.round_no)
         await message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
-@router.callback_query(PickDialogCb.filter(F.flow == "oversigt"), flags=needs(Action.READ_SHARED))
+@router.callback_query(PickDialogCb.filter(F.flow == "oversigt"), flags=READ)
 async def overview_picked(query: CallbackQuery, seat: Participant, session: AsyncSession,
                           dialog_config: DialogConfig, clock: Clock) -> None:
-    participant = seat
     await query.answer()
-    text, keyboard = await render_page(session, participant, dialog_config, participant.dialog.round_no, "", 0)
-    await _audit(session, participant, audit.OVERVIEW_SHOWN, participant.dialog.round_no, clock)
+    text, keyboard = await _first_page(session, seat, dialog_config, clock, seat.dialog.round_no)
     await query.message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
-@router.callback_query(OverviewCb.filter(), flags=needs(Action.READ_SHARED))
-async def overview_button(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
-                          session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
-    participant = seat
-    dialog = participant.dialog
-    round_no = callback_data.round_no
-    if not 1 <= round_no <= dialog.round_no:
-        await query.answer(texts.stale_button(), show_alert=True)
-        return
+async def _known(query: CallbackQuery, callback_data: OverviewCb, seat: Participant, config: DialogConfig) -> bool:
+    """The button's round and area exist (the tap is answered); otherwise it is stale."""
     area = callback_data.area
-    if area:
-        try:
-            dialog_config.area(area)
-        except KeyError:
-            await query.answer(texts.stale_button(), show_alert=True)
-            return
-    await query.answer()
-    if callback_data.action == "read":
-        text, keyboard = await render_page(session, participant, dialog_config, round_no, area, 0)
-        await _audit(session, participant, audit.OVERVIEW_SHOWN, round_no, clock)
-        await query.message.answer(text, reply_markup=keyboard, protect_content=True)
-        return
-    if callback_data.action == "areas":
-        text, keyboard = _area_picker(participant, dialog_config, round_no)
-    elif callback_data.action == "rounds":
-        text, keyboard = _round_picker(participant)
-    else:
-        text, keyboard = await render_page(session, participant, dialog_config, round_no, area, callback_data.page)
-        await _audit(session, participant, audit.OVERVIEW_PAGED, round_no, clock, callback_data.page)
+    if 1 <= callback_data.round_no <= seat.dialog.round_no and (not area or area in {a.key for a in config.areas}):
+        await query.answer()
+        return True
+    await query.answer(texts.stale_button(), show_alert=True)
+    return False
+
+
+async def _edit(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup) -> None:
     try:
         await query.message.edit_text(text, reply_markup=keyboard)
     except TelegramBadRequest as exc:
         if "not modified" not in str(exc):
             raise
+
+
+@router.callback_query(OverviewCb.filter(F.action == OverviewAction.read), flags=READ)
+async def overview_read(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
+                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
+    if await _known(query, callback_data, seat, dialog_config):
+        text, keyboard = await _first_page(session, seat, dialog_config, clock, callback_data.round_no,
+                                           callback_data.area)
+        await query.message.answer(text, reply_markup=keyboard, protect_content=True)
+
+
+@router.callback_query(OverviewCb.filter(F.action == OverviewAction.areas), flags=READ)
+async def overview_areas(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
+                         dialog_config: DialogConfig) -> None:
+    if await _known(query, callback_data, seat, dialog_config):
+        await _edit(query, *_area_picker(seat, dialog_config, callback_data.round_no))
+
+
+@router.callback_query(OverviewCb.filter(F.action == OverviewAction.rounds), flags=READ)
+async def overview_rounds(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
+                          dialog_config: DialogConfig) -> None:
+    if await _known(query, callback_data, seat, dialog_config):
+        await _edit(query, *_round_picker(seat))
+
+
+@router.callback_query(OverviewCb.filter(F.action == OverviewAction.page), flags=READ)
+async def overview_page(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
+                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
+    if await _known(query, callback_data, seat, dialog_config):
+        round_no, page = callback_data.round_no, callback_data.page
+        text, keyboard = await render_page(session, seat, dialog_config, round_no, callback_data.area, page)
+        await _audit(session, seat, audit.OVERVIEW_PAGED, round_no, clock, page)
+        await _edit(query, text, keyboard)
 
 
 async def render_page(session: AsyncSession, p: Participant, config: DialogConfig, round_no: int,
@@ -150,9 +182,9 @@ async def render_page(session: AsyncSession, p: Participant, config: DialogConfi
         nav.append(b(_("Next ▶️"), page=page + 1))
     if nav:
         rows.append(nav)
-    rows.append([b(_("Choose area"), action="areas", page=0)])
+    rows.append([b(_("Choose area"), action=OverviewAction.areas, page=0)])
     if dialog.round_no > 1:
-        rows.append([b(_("Earlier rounds"), action="rounds", page=0)])
+        rows.append([b(_("Earlier rounds"), action=OverviewAction.rounds, page=0)])
     if entries:  # Hent PDF: the same round (and area) as a document (handlers/reports.py)
         rows.append([overview_pdf_button(dialog.id, round_no, area)])
     return text, InlineKeyboardMarkup(inline_keyboard=rows)

@@ -197,9 +197,8 @@ def plan_body(goals: list[Goal], config: DialogConfig) -> str:
 
 def status_line(dialog: Dialog) -> str:
     if pl.is_accepted(dialog):
-        return _("✅ The plan is agreed (version {version}).").format(version=dialog.plan_version)
-    return _("⏳ Proposal – not agreed yet (version {version}). Until the plan is agreed, the tasks are "
-             "proposals and nobody is reminded of them.").format(version=dialog.plan_version)
+        return _("✅ Everyone has agreed to the plan.")
+    return _("⏳ This is a proposal. Nobody has agreed to it yet, so nobody is reminded of the tasks.")
 
 
 async def plan_text(session: AsyncSession, dialog: Dialog, config: DialogConfig) -> str:
@@ -286,8 +285,8 @@ def review_keyboard(dialog: Dialog) -> InlineKeyboardMarkup:
         return InlineKeyboardButton(text=text, callback_data=PlanAnswerCb(
             action=action, dialog_id=dialog.id, version=dialog.plan_version).pack())
 
-    return InlineKeyboardMarkup(inline_keyboard=[[b(_("✅ We agree"), AnswerAction.agree)],
-                                                 [b(_("💬 We have a comment"), AnswerAction.comment)]])
+    return InlineKeyboardMarkup(inline_keyboard=[[b(_("✅ I agree"), AnswerAction.agree)],
+                                                 [b(_("💬 I have a comment"), AnswerAction.comment)]])
 
 
 # ---- cards: a goal, a task -------------------------------------------------------------------

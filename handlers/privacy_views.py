@@ -230,6 +230,7 @@ async def _newcomer_refused(ctx: RenderContext, payload: dict) -> Rendered | Non
     p = await ctx.session.get(Participant, payload["participant_id"])
     if p is None or p.approval != consent_rules.REFUSED:
         return None
+    # staff: a notice to the coordinator
     return Rendered(_(
         "✖️ The family has not approved {who} in the dialog about {child}. "
         "The invitation has been withdrawn and the link no longer works.").format(

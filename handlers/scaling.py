@@ -16,10 +16,12 @@ from bot.labels import author
 from bot.notices import Notices, RenderContext, Rendered, renderer
 from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
+from handlers.desk_views import open_button
 from handlers.home_views import with_next_step
 from handlers.seats import needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
+from services import ruler as ruler_service
 from storage import audit, inputs
 from storage.meetings import latest_target
 from storage.models import Participant, Person, Score
@@ -118,20 +120,18 @@ async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Parti
         return
 
     now = clock.now()
-    score = await inputs.add_score(session, participant, dialog.round_no, value, now)
+    # The same use case as the Mini App's ruler page; a number in the highest field alerts the coordinator.
+    placed = await ruler_service.put_number(session, notices, participant, value, callback_data.round_no,
+                                            dialog_config, now)
+    if placed.outcome != ruler_service.Placed.SAVED:
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
     await query.answer()
     text, keyboard = await with_next_step(_(
         "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see your number. "
         "You can change it until the meeting.").format(
             value=value, emoji=field.emoji, field=html.quote(field.name(loc))), session, participant, now)
     await query.message.edit_text(text, reply_markup=keyboard)
-    # Safeguarding: a score in the highest field reaches the coordinator at once,
-    # privately. The duty to act (underretningspligt) stays with people; the bot
-    # only makes sure the coordinator knows.
-    coordinator = await session.get(Person, dialog.coordinator_id)
-    if ruler.is_highest_field(value) and coordinator is not None and participant.person_id != coordinator.id:
-        await notices.add(session, to=coordinator, kind="high_score", key=f"high_score:{score.id}",
-                          payload={"score_id": score.id}, dialog_id=dialog.id)
 
 
 @renderer("high_score")
@@ -147,7 +147,8 @@ async def _high_score(ctx: RenderContext, payload: dict) -> Rendered | None:
         "{who} placed the situation at <b>{value}</b> ({field}) on {when}.\n\n"
         "Consider contacting them soon.").format(
             child=html.quote(p.dialog.child_name), who=texts.who(p), value=score.value,
-            field=html.quote(ruler.field_for(score.value).name(_locale())), when=fmt_datetime(score.created_at)))
+            field=html.quote(ruler.field_for(score.value).name(_locale())), when=fmt_datetime(score.created_at)),
+        InlineKeyboardMarkup(inline_keyboard=[[open_button(p.dialog_id)]]))  # the dialog's card, on the desk
 
 
 # ---- /vurdering ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from storage import plan as pl
 from storage import privacy as pv
 from storage import queries as q
 from storage.models import Dialog, OutboxMessage, Participant, Person, Task
-from storage.outbox import PENDING
+from storage.outbox import HELD, PENDING
 
 if TYPE_CHECKING:
     from bot.notices import Notices
@@ -110,10 +110,11 @@ async def hand_over(session: AsyncSession, notices: Notices, dialog_id: int, to:
         await pv.remove_seat(session, old_seat, now)
     dialog.coordinator_id = to.id
     if old is not None:
-        # What was on its way to the old coordinator about this dialog is the new one's now.
+        # What was on its way to the old coordinator about this dialog (held for their digest
+        # too) is the new one's now.
         await session.execute(update(OutboxMessage).where(
             OutboxMessage.dialog_id == dialog.id, OutboxMessage.person_id == old.id,
-            OutboxMessage.status == PENDING, OutboxMessage.kind != "answer")
+            OutboxMessage.status.in_((PENDING, HELD)), OutboxMessage.kind != "answer")
             .values(person_id=to.id).execution_options(synchronize_session=False))
     await session.flush()
     await session.refresh(dialog, ["participants"])

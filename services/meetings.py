@@ -95,6 +95,13 @@ def invitees(dialog: Dialog) -> list[Participant]:
             if p.joined_at is not None and p.person_id is not None and p.role != COORDINATOR]
 
 
+def attendees(dialog: Dialog) -> list[Participant]:
+    """Who can be at the meeting: the invited, and those who take part without Telegram
+    (they are told by the coordinator, and their attendance is recorded all the same)."""
+    return [p for p in dialog.participants
+            if p.joined_at is not None and (p.person_id is not None or p.offline) and p.role != COORDINATOR]
+
+
 def local_date(dt: datetime, settings: Settings) -> date:
     return dt.astimezone(settings.tz).date()
 
@@ -254,7 +261,7 @@ async def attendance_of(session: AsyncSession, dialog: Dialog, meeting: Meeting)
     recorded = await mt.attendance(session, meeting.id)
     answers = await mt.responses(session, meeting.id)
     return {p.id: prefill(recorded.get(p.id), answers[p.id].coming if p.id in answers else None)
-            for p in invitees(dialog)}
+            for p in attendees(dialog)}
 
 
 async def toggle_attendance(session: AsyncSession, dialog: Dialog, meeting: Meeting,

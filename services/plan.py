@@ -318,12 +318,9 @@ async def mark_done(session: AsyncSession, notices: Notices, seat: Participant, 
     if isinstance(task, TaskAnswer):
         return task
     dialog = seat.dialog
-    coordinator = await session.get(Person, dialog.coordinator_id)
     task.status, task.done_at = pl.DONE, now
     await session.flush()
-    if coordinator is not None and coordinator.id != seat.person_id:
-        await notices.add(session, to=coordinator, kind="task_done", key=f"taskdone:{task.id}",
-                          payload={"task_id": task.id}, dialog_id=dialog.id)
+    coordinator = await _tell_coordinator(session, notices, seat, task, "task_done", f"taskdone:{task.id}")
     if pl.is_accepted(dialog) and await pl.all_done(session, dialog.id):
         await notices.add(session, to=coordinator, kind="plan_all_done",
                           key=f"plandone:{dialog.id}:v{dialog.plan_version}",
@@ -337,13 +334,19 @@ async def ask_for_help(session: AsyncSession, notices: Notices, seat: Participan
     task = await _answerable(session, seat, task_id)
     if isinstance(task, TaskAnswer):
         return task
-    dialog = seat.dialog
-    coordinator = await session.get(Person, dialog.coordinator_id)
     task.status = pl.HELP
-    if coordinator is not None and coordinator.id != seat.person_id:
-        await notices.add(session, to=coordinator, kind="task_help", key=f"taskhelp:{task.id}:{now:%Y%m%d}",
-                          payload={"task_id": task.id}, dialog_id=dialog.id)
+    await _tell_coordinator(session, notices, seat, task, "task_help", f"taskhelp:{task.id}:{now:%Y%m%d}")
     return TaskAnswer.HELP
+
+
+async def _tell_coordinator(session: AsyncSession, notices: Notices, seat: Participant, task: Task, kind: str,
+                            key: str) -> Person | None:
+    """A notice about `task` to the dialog's coordinator, unless they are the one who did it; the coordinator."""
+    coordinator = await session.get(Person, seat.dialog.coordinator_id)
+    if coordinator is not None and coordinator.id != seat.person_id:
+        await notices.add(session, to=coordinator, kind=kind, key=key, payload={"task_id": task.id},
+                          dialog_id=seat.dialog_id)
+    return coordinator
 
 
 # ---- the daily overdue digest (a scheduler job) ------------------------------------------------------

@@ -40,7 +40,8 @@ async def test_open_loop_runs(tmp_path: Path) -> None:
     """bench/openloop.py: a few people arriving at a fixed rate, against the echo bot and Samspil."""
     load = openloop.Load(rate=100.0, think=0.01)
     echo = await openloop.echo_open(tmp_path, 5, load)
-    assert echo.steps == 2 * 15 + 3 * 14  # two parents (link, consent, ...), three others
+    people = throughput._people_only(5)
+    assert echo.steps == sum(openloop._steps(openloop.samspil_plan(p, openloop._boxes(p.name))) for p in people)
     samspil, stored = await openloop.samspil_open(tmp_path, 5, load, None, None)
     assert samspil.steps == echo.steps
     assert stored == "stored: 5 shared entries, 5 scores"

@@ -91,7 +91,7 @@ async def test_samspil_run_upgrades_the_database_and_answers(emu: BotAPIEmulator
         phone = emu.phone(5001, "Kim", language_code="da")
         await phone.send("/start")
         greeting = await phone.wait_for("Hej! Jeg er Samspil.", timeout=30)
-        assert "personligt invitationslink" in greeting.text
+        assert "personligt link fra din tovholder" in greeting.text
         # The reply goes out inside the update's transaction: let it commit before stopping.
         await emu.wait_idle()
     finally:

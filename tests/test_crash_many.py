@@ -124,7 +124,7 @@ OWNER = "Deltager1"  # a professional
 
 
 def _is_review(message) -> bool:  # type: ignore[no-untyped-def]
-    return "til godkendelse" in message.text and any("Vi er enige" in b for row in message.buttons for b in row)
+    return "Mål & Plan for" in message.text and any("Jeg er enig" in b for row in message.buttons for b in row)
 
 
 async def _coordinator_plan(phone: Phone, today_plus_40: str) -> None:
@@ -146,7 +146,7 @@ async def _coordinator_plan(phone: Phone, today_plus_40: str) -> None:
 async def join(phone: Phone, token: str, consent_giver: bool) -> None:
     """Open the link; a parent gives consent; wait until the dialog has opened."""
     if consent_giver:
-        await step(phone, lambda: phone.send(f"/start {token}"), "Giver du samtykke")
+        await step(phone, lambda: phone.send(f"/start {token}"), "Hvis du siger ja, giver du dit samtykke")
         await step(phone, lambda: phone.tap("Ja, jeg giver samtykke"), "Dit samtykke er gemt")
     else:
         await step(phone, lambda: phone.send(f"/start {token}"), "Velkommen")
@@ -178,7 +178,7 @@ async def _script(phone: Phone, token: str, consent_giver: bool, boxes: tuple[st
     await write_share_score(phone, boxes)
     if consent_giver:  # the parents agree to Mål & Plan once the coordinator has sent it
         await phone.wait_for(_is_review, after=0, timeout=600)
-        await step(phone, lambda: phone.tap("✅ Vi er enige"), "Tak")
+        await step(phone, lambda: phone.tap("✅ Jeg er enig"), "Tak")
 
 
 @pytest.mark.timeout(900)

@@ -66,11 +66,11 @@ async def test_several_dialogs_pick_one_first_only_active_ones_offered(fam, cast
 
     await cast.say(teacher, "/skala")
     ruler = await cast.tap_text(teacher, "Dialogen om Emma")
-    assert ruler.text.startswith("Børnelinealen – dialogen om Emma")
+    assert ruler.text.startswith("Børnelinealen – Emma")
 
     # People with one active dialog are not asked.
     assert (await cast.say(sofie, "/input")).text.startswith("Dit input om Oliver")
-    assert (await cast.say(fam.mom, "/oversigt")).text.startswith("Samlet oversigt – dialogen om Emma")
+    assert (await cast.say(fam.mom, "/oversigt")).text.startswith("Samlet oversigt – Emma")
 
     # Oliver's dialog paused: only Emma's is left, so no question.
     await set_dialog(fam, oliver, state="paused")
@@ -177,7 +177,7 @@ async def test_a_dialog_awaiting_consent_shows_nothing(cast, samspil):
     await cast.join(teacher)
     fam = Family(cast, samspil, coord, mom, mom, teacher, dialog_id)
     waiting = refusal(fam, Refusal.AWAITING_CONSENT)
-    assert "venter på familiens samtykke" in waiting
+    assert "Familien har ikke givet samtykke endnu" in waiting
 
     for command in ("/input", "/skala", "/vurdering", "/oversigt"):
         mark = teacher.phone.mark()

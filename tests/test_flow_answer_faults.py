@@ -101,7 +101,7 @@ async def test_consent_is_kept_and_answered_when_telegram_fails_on_the_parents_c
     assert texts_with(mom, "Tak. Dit samtykke er gemt") == [
         "Tak. Dit samtykke er gemt 23. november 2026 kl. 10.00.\n\n"
         "Dialogen går i gang, når Lars også har givet samtykke."]
-    assert saw(mom, "Giver du samtykke")[-1].buttons == []
+    assert saw(mom, "Hvis du siger ja, giver du dit samtykke")[-1].buttons == []
     assert await answer_rows(samspil) == []  # nothing had to wait in the outbox
 
     # Lars: Telegram fails on his chat more often than the bot tries, and once more.
@@ -128,10 +128,10 @@ async def test_consent_is_kept_and_answered_when_telegram_fails_on_the_parents_c
     assert 1 <= len(rows) <= 2
 
     # His card kept its buttons (their removal failed): a tap is answered, and removes them now.
-    assert saw(dad, "Giver du samtykke")[-1].buttons != []
+    assert saw(dad, "Hvis du siger ja, giver du dit samtykke")[-1].buttons != []
     await cast.tap(dad, "Yes, I give my consent")
     assert dad.phone.last_answer.text == "Dit samtykke er allerede gemt."
-    assert saw(dad, "Giver du samtykke")[-1].buttons == []
+    assert saw(dad, "Hvis du siger ja, giver du dit samtykke")[-1].buttons == []
     assert len(texts_with(dad, "Tak. Dit samtykke er gemt")) == 1
 
 

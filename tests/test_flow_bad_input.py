@@ -10,6 +10,7 @@ import pytest
 from bot.app import App
 from bot.clock import FakeClock
 from bot.playbook import Cast, Person
+from handlers import media
 from handlers.coordinator import InviteCb
 from tests.helpers import (
     da,
@@ -23,12 +24,18 @@ from tests.helpers import (
     snapshot,
 )
 
+def media_answer(app: App) -> str:
+    """What the bot answers a photo, sticker or voice message outside any step (in Danish)."""
+    with app.i18n.context(), app.i18n.use_locale("da"):
+        return media.text_only()
+
+
 TEXT_ONLY = "Jeg kan kun læse tekst her. Skriv dit svar som en besked."
 UNKNOWN_LINK = "Det link kender jeg ikke. Tjek, at du har kopieret hele linket, eller bed din tovholder om et nyt."
 NOT_COORDINATOR = "Den kommando er kun for tovholdere. Skriv /hjaelp for at se, hvad du kan gøre."
 STALE = "Den knap virker ikke længere. Skriv /hjaelp for at se, hvad du kan gøre her."
-CPR = ("Det ser ud til, at der er et CPR-nummer i din tekst. Samspil gemmer aldrig CPR-numre. "
-       "Skriv teksten igen uden nummeret.")
+CPR = ("Jeg tror, der er et CPR-nummer i din tekst. Samspil gemmer aldrig CPR-numre. "
+       "Skriv det igen uden nummeret.")
 
 
 def too_long(limit: int) -> str:
@@ -107,10 +114,8 @@ async def test_a_photo_sticker_or_voice_where_text_is_expected(cast: Cast, samsp
     assert (await fsm(samspil, coord))[0] == "Invite:relation"
     await cast.say(coord, "Mor", expect="https://t.me/")
 
-    # Outside any step, media gets the general answer.
-    await changes_nothing(cast, samspil, coord, phone.send_sticker,
-                          "Jeg kan kun læse tekstbeskeder. Tryk på knappen for at se, hvad du skal nu. "
-                          "Eller skriv /hjaelp.")
+    # Outside any step, media gets the general answer: what the bot can take (handlers/media.py).
+    await changes_nothing(cast, samspil, coord, phone.send_sticker, media_answer(samspil))
 
 
 async def test_over_long_texts_and_cpr_numbers_are_refused(cast: Cast, samspil: App) -> None:
@@ -170,7 +175,7 @@ async def test_html_characters_are_shown_literally(cast: Cast, samspil: App) -> 
     mom.token = reply.text.rsplit("start=", 1)[1].strip()
     card = await cast.join(mom)
     assert "Hej Mette <Hansen> & co\n" in card.text
-    assert f"Formålet med dialogen (23. november 2026):\n{purpose}\n" in card.text
+    assert f"Det handler det om (23. november 2026):\n{purpose}\n" in card.text
     assert "• Mette <Hansen> & co (Mor & <3)" in card.text
     listed = await cast.say(coord, "/dialoger")
     assert "Ali <b>& (barn (0-14 år))" in listed.text and "⏳ Mette <Hansen> & co (Mor & <3)" not in listed.text

@@ -90,10 +90,10 @@ async def test_luk_closes_tells_everyone_and_nobody_sees_the_content(
     for who in (mom, dad, teacher):
         told = [m.text for m in new_bot(who, marks[who.name])]
         assert told == [
-            "🔒 Dialogen om Emma er lukket af tovholderen.\n\n"
-            f"Begrundelse: {REASON}\n\n"
-            "Der kan ikke længere ses eller skrives noget i Samspil. Oplysningerne bliver gemt i 5 år, "
-            "som loven kræver, og derefter slettet."], who.name
+            "🔒 Tovholderen har lukket dialogen om Emma\n\n"
+            f"Hvorfor: {REASON}\n\n"
+            "Nu kan ingen se eller skrive noget i den. Loven siger, at vi skal gemme det i 5 år. "
+            "Så bliver det slettet."], who.name
 
     # Afterwards nobody sees the content: commands, old buttons, the coordinator too.
     closed = refusal(fam, Refusal.CLOSED)
@@ -162,4 +162,4 @@ async def test_with_several_dialogs_the_coordinator_picks_one_and_can_cancel(
     assert (await dialog_row(samspil, oscar)).state == "active"
     # The teacher, in both: Oscar's content is still there for her, Emma's is not.
     reply = await cast.say(fam.teacher, "/oversigt")
-    assert "dialogen om Oscar" in reply.text
+    assert "Samlet oversigt – Oscar" in reply.text

@@ -69,7 +69,7 @@ async def seat_of(app: App, dialog_id: int, name: str) -> Participant:
 
 def card(who: Person) -> ChatMessage:
     """The latest consent card in the person's chat."""
-    cards = saw(who, "Giver du samtykke til, at de inviterede må være med?")
+    cards = saw(who, "Må de, der står ovenfor, være med? Hvis du siger ja, giver du dit samtykke.")
     assert cards, f"{who.name} has no consent card"
     return cards[-1]
 
@@ -89,8 +89,7 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
     reply = await cast.join(fam.teacher)
     # Not the child's name: the family has not said yes, and a link can be forwarded (#10).
     assert reply.text == ("Velkommen, Hanne. Du har åbnet din invitation.\n\n"
-                          "Dialogen, du er inviteret til, venter på familiens samtykke. "
-                          "Du får en besked, så snart den går i gang.")
+                          "Familien har ikke givet samtykke endnu. Du får besked, når vi går i gang.")
     assert "Emma" not in (await cast.say(fam.teacher, "/start")).text
     assert "Emma" not in (await cast.say(fam.teacher, "/input")).text
     assert saw(fam.coord, "Hanne (Klasselærer) har åbnet invitationen til dialogen om Emma.")
@@ -98,7 +97,7 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
     # The consent giver sees purpose, coordinator and every invited participant.
     shown = await cast.join(fam.mom)
     assert shown.text.startswith("Hej Mette\n\nCamilla Tovholder har inviteret dig til en dialog")
-    assert f"Formålet med dialogen (23. november 2026):\n{PURPOSE}\n" in shown.text
+    assert f"Det handler det om (23. november 2026):\n{PURPOSE}\n" in shown.text
     assert "Tovholder: Camilla Tovholder\n" in shown.text
     assert "Inviterede:\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)\n" in shown.text
     assert shown.buttons == CARD_BUTTONS
@@ -148,7 +147,7 @@ async def test_two_consent_givers_open_the_dialog_only_when_both_said_yes(
     await cast.tap(fam.mom, "✅ Approve")
     await cast.tap(fam.dad, "✅ Approve")
     reply = await cast.join(grandpa)
-    assert saw(grandpa, "Velkommen, Ole. Du er nu med i dialogen om Emma, og den er i gang.")
+    assert saw(grandpa, "Velkommen, Ole. Nu er du med i dialogen om Emma. Den er i gang.")
     assert reply.text.startswith("Næste skridt: ")  # his next step follows, with its button (#12)
 
 
@@ -160,7 +159,7 @@ async def test_the_card_says_it_is_voluntary_how_to_withdraw_what_is_kept_how_lo
     fam = await invited_family(cast, samspil)
     shown = await cast.join(fam.mom)
     for line in (
-        "Kun personerne ovenfor ser det, du deler.",  # who sees what
+        "Kun dem, der står ovenfor, ser det, du deler.",  # who sees what
         "Vi gemmer det, du skriver, dit tal og dine svar.",  # what is kept ...
         "De bliver slettet 2 år efter, at dialogen er lukket.",  # ... for how long (RETENTION_DAYS)
         "Faxe Kommune har ansvaret for dine data. ",  # who is responsible (MUNICIPALITY_NAME)
@@ -215,7 +214,7 @@ async def test_talk_first_and_no_thanks_are_recorded_and_told_to_the_coordinator
     assert any("Emma\nLæs om dialogen, og giv dit svar om samtykke." in m.text for m in new_bot(mom, mark))
     assert card(mom).version > mark and card(mom).buttons == CARD_BUTTONS
     reply = await cast.tap(mom, "No thanks", expect="nej tak")
-    assert reply.text.startswith("Du har sagt nej tak. Dialogen går ikke i gang, og ingen andre får adgang.")
+    assert reply.text.startswith("Du har sagt nej tak. Dialogen går ikke i gang, og ingen andre kan se noget.")
     assert saw(coord, "Mette (Mor) har sagt nej tak til dialogen om Emma.")
     assert (await dialog_row(samspil, dialog_id)).state == "awaiting_consent"
     assert not saw(teacher, "er nu i gang")
@@ -376,9 +375,9 @@ async def test_a_forwarded_link_shows_the_coordinator_who_opened_it_who_removes_
     assert saw(fam.coord, "Hanne (Klasselærer) er fjernet fra dialogen om Emma. Personen har ikke længere adgang.")
     assert last_of(fam.coord, notice.message_id).buttons == []
     assert [m.text for m in new_bot(fam.mom, mom_mark)] == [
-        "Tovholderen har fjernet Hanne (Klasselærer) fra dialogen om Emma. Personen har ikke længere adgang."]
+        "Hanne (Klasselærer) er taget ud af dialogen om Emma. Det har tovholderen gjort. Personen kan ikke se noget mere."]
     assert [m.text for m in new_bot(stranger, stranger_mark)] == [
-        "Tovholderen har fjernet dig fra en dialog i Samspil. Du har ikke længere adgang. "
+        "Tovholderen har taget dig ud af en dialog i Samspil. Du kan ikke se den mere. "
         "Tror du, det er en fejl? Så tal med tovholderen."]
     seat = await seat_of(samspil, fam.dialog_id, "Hanne")
     assert (seat.person_id, seat.joined_at, seat.approval) == (None, None, "refused")

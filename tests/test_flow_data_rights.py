@@ -95,7 +95,7 @@ async def test_mine_data_sends_everything_of_the_person_and_nothing_of_others(ca
 
     mark = fam.mom.phone.mark()
     await cast.say(fam.mom, "/mine_data")
-    assert new_bot(fam.mom, mark)[0].text.startswith("Her er alt, hvad Samspil gemmer om dig")
+    assert new_bot(fam.mom, mark)[0].text.startswith("Her er alt, hvad Samspil har om dig")
     docs = fam.mom.phone.documents
     assert [d.file_name.rsplit(".", 1)[1] for d in docs] == ["json", "pdf"]
     assert all(d.protect_content for d in docs)
@@ -163,7 +163,7 @@ async def test_slet_mine_data_erases_the_person_and_keeps_what_the_law_requires_
     confirm = await cast.say(fam.mom, "/slet_mine_data")
     assert confirm.text.startswith("Vil du slette dine data i Samspil?")
     assert ("Kommunen skal efter loven gemme nogle oplysninger. De bliver gemt, men uden dit navn:\n"
-            "• dine svar om samtykke (hvad du fik vist, og hvornår)\n"
+            "• dine svar om samtykke (hvad du så, og hvornår)\n"
             "• dine opgaver i planer, og om du var enig i en plan") in confirm.text
     assert confirm.buttons == [["Ja, slet mine data"], ["Nej, behold mine data"]]
     # "No" keeps everything.
@@ -171,7 +171,7 @@ async def test_slet_mine_data_erases_the_person_and_keeps_what_the_law_requires_
     await cast.say(fam.mom, "/slet_mine_data")
     mark = fam.coord.phone.mark()
     reply = await cast.tap(fam.mom, "Yes, erase my data", expect="Dine data er slettet.")
-    assert reply.text == "Dine data er slettet. Samspil kender dig ikke længere.\n\nTak, fordi du var med."
+    assert reply.text == "Dine data er slettet. Samspil kender dig ikke mere.\n\nTak, fordi du var med."
 
     # No name, no Telegram id, nothing she wrote is left anywhere.
     for table, column, value in await every_value(samspil):

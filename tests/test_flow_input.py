@@ -337,7 +337,7 @@ async def test_areas_come_from_the_configured_file(emu, settings, clock, tmp_pat
         home = await cast.say(fam.mom, "/input")
         assert [row[0] for row in home.buttons] == ["Skolen", "Hjemmet", "Vis formål"]
         ruler = await cast.say(fam.mom, "/skala")
-        assert ruler.text.startswith("Faxes lineal – dialogen om Emma")
+        assert ruler.text.startswith("Faxes lineal – Emma")
         assert "🟩 1-2 Trivsel\n🟨 3-4 Let bekymring" in ruler.text
     finally:
         await stop_bot(app, task)

@@ -199,11 +199,11 @@ async def test_stale_buttons_are_refused(fam, cast, said):
         await fam.dad.phone.tap(label, message_id=ruler)
         await cast.settle()
         assert fam.dad.phone.last_answer.show_alert
-        assert fam.dad.phone.last_answer.text == ("Den runde er slut. Skriv /skala for at placere "
-                                                  "situationen i den nye runde.")
+        assert fam.dad.phone.last_answer.text == ("Den knap er for gammel. Der har været et møde siden. "
+                                                  "Tryk på Linealen i menuen, og sæt dit tal igen.")
         assert new_bot(fam.dad, mark) == []
     await fam.dad.phone.tap_data(ruler, ScaleCb(action="confirm", dialog_id=fam.dialog_id, round_no=1,
                                                 value=4).pack())
     await cast.settle()
-    assert "Den runde er slut" in fam.dad.phone.last_answer.text
+    assert "Der har været et møde siden" in fam.dad.phone.last_answer.text
     assert await scores(fam) == []

@@ -337,7 +337,7 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     assert set_.text.startswith(f"🎯 Fælles mål sat: 4 🟨 Let bekymring\n{RULER.bar(4)}")
     view = await cast.say(dad, "/vurdering")
     assert view.text.startswith(
-        "Fælles vurdering – Børnelinealen, dialogen om Emma, runde 1\n\n"
+        "Alles tal på linealen – Børnelinealen, Emma, før møde 1\n\n"
         f"🎯 Fælles mål: 4 Let bekymring\n{RULER.bar(4)}\n\n")
     async with samspil.sessionmaker() as s:
         row = await s.scalar(select(DialogRound).where(DialogRound.round_no == 1))

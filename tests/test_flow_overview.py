@@ -16,7 +16,7 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     set_dialog,
 )
 
-TITLE = "Samlet oversigt – dialogen om Emma, runde {round}"
+TITLE = "Samlet oversigt – Emma, før møde {round}"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ async def test_shared_input_by_area_with_date_name_and_role(fam, cast, clock):
         "24.11.2026 · Mette (Mor)\nDet der fungerer: Hun spiser godt."
     )
     # One page, one round: no paging, no earlier rounds.
-    assert page.buttons[0] == ["Vælg inputområde"] and ["Tidligere runder"] not in page.buttons
+    assert page.buttons[0] == ["Vælg inputområde"] and ["Input fra tidligere møder"] not in page.buttons
     assert not any("Næste" in b or "Forrige" in b for row in page.buttons for b in row)
     for who in fam.everyone:
         assert not any("hemmelige" in m.text for m in who.phone.bot_messages if who is not fam.dad
@@ -138,10 +138,10 @@ async def test_earlier_rounds_can_be_read(fam, cast):
     now = await cast.say(fam.teacher, "/oversigt")
     assert now.text.startswith(TITLE.format(round=2))
     assert "Anden runde." in now.text and "Første runde." not in now.text
-    assert now.buttons[:2] == [["Vælg inputområde"], ["Tidligere runder"]]
+    assert now.buttons[:2] == [["Vælg inputområde"], ["Input fra tidligere møder"]]
     rounds = await cast.tap(fam.teacher, "Earlier rounds")
-    assert rounds.text == "Hvilken runde vil du se?" and rounds.buttons == [["Runde 2"], ["Runde 1"]]
-    old = await cast.tap_text(fam.teacher, "Runde 1")
+    assert rounds.text == "Hvilket møde vil du se input fra?" and rounds.buttons == [["Før møde 2"], ["Før møde 1"]]
+    old = await cast.tap_text(fam.teacher, "Før møde 1")
     assert old.text.startswith(TITLE.format(round=1))
     assert "Første runde." in old.text and "Anden runde." not in old.text
     assert old.message_id == now.message_id

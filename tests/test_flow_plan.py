@@ -27,8 +27,7 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
     second_dialog,
 )
 
-PROPOSAL = ("⏳ Forslag – ikke godkendt endnu (version {v}). Indtil planen er godkendt, er opgaverne forslag, "
-            "og ingen får påmindelser om dem.")
+PROPOSAL = "⏳ Det her er et forslag. Ingen har sagt ja til det endnu. Så længe får ingen en påmindelse om opgaverne."
 OWNERS = [["Camilla Tovholder (Tovholder)"], ["Mette (Mor)"], ["Lars (Far)"], ["Hanne (Klasselærer)"]]
 GOAL_DEV = "Emmas evner til selv at arbejde med nedturene i sit liv skal styrkes."
 GOAL_FRIENDS = "Emmas venskaber skal styrkes og understøttes."
@@ -77,8 +76,8 @@ async def build_plan(fam: Family) -> None:
 async def test_the_coordinator_builds_the_plan_and_bad_dates_change_nothing(fam, cast, samspil):
     coord, teacher = fam.coord, fam.teacher
     empty = await cast.say(coord, "/plan")
-    assert empty.text == ("Mål & Plan – dialogen om Emma\n\n"
-                          "Der er ikke lagt en plan endnu. Planen lægges i fællesskab på dialogmødet.")
+    assert empty.text == ("Mål & Plan – Emma\n\n"
+                          "Der er ingen plan endnu. I laver planen sammen på dialogmødet.")
     assert empty.buttons == [["➕ Nyt mål"]]
     assert (await cast.say(teacher, "/plan")).text == empty.text and last_bot(teacher).buttons == []
 
@@ -128,7 +127,7 @@ async def test_everyone_reads_the_plan_grouped_by_area_as_in_the_handbook(fam, c
     view = await cast.say(fam.teacher, "/plan")
     assert view.protect_content and view.buttons == []
     assert view.text == (
-        "Mål & Plan – dialogen om Emma\n" + PROPOSAL.format(v=5) + "\n\n"
+        "Mål & Plan – Emma\n" + PROPOSAL + "\n\n"
         "UDVIKLING OG ADFÆRD\n"
         f"Mål: {GOAL_DEV}\n"
         f"• Opgave: {TASK_PPR}\n   Hvem: Hanne (Klasselærer) · Periode: 1. dec. → 31. mar.\n\n"
@@ -229,13 +228,13 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     again = await cast.send_plan(coord)
     assert again.text.startswith("Denne version af planen er allerede sendt til Mette (Mor) og Lars (Far).")
     for who in (mom, dad):
-        [review] = texts_with(who, "Mål & Plan til godkendelse")
+        [review] = texts_with(who, "Mål & Plan for Emma")
         assert review.startswith(
-            "📋 Mål & Plan til godkendelse – dialogen om Emma\n\nCamilla Tovholder har sendt dig planen. "
-            "Læs den igennem, og svar nedenfor: når alle, der skal godkende planen, er enige, går arbejdet i gang.\n\n"
+            "📋 Mål & Plan for Emma\n\nCamilla Tovholder har sendt dig planen. "
+            "Læs den. Svar så med knapperne herunder. Når alle er enige, går I i gang.\n\n"
             f"UDVIKLING OG ADFÆRD\nMål: {GOAL_DEV}\n")
-        assert last_bot(who).buttons == [["✅ Vi er enige"], ["💬 Vi har en kommentar"]]
-    assert texts_with(teacher, "til godkendelse") == []
+        assert last_bot(who).buttons == [["✅ Jeg er enig"], ["💬 Jeg har en kommentar"]]
+    assert texts_with(teacher, "Mål & Plan for Emma") == []
 
     # One agrees; the plan waits for the other.
     reply = await cast.accept_plan(mom)
@@ -246,7 +245,7 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     assert status.text.endswith("Sendt til godkendelse:\n✅ Mette (Mor): er enig\n❔ Lars (Far): har ikke svaret")
 
     # The other has a comment: it reaches the coordinator.
-    ask = await cast.tap(dad, "💬 We have a comment")
+    ask = await cast.tap(dad, "💬 I have a comment")
     assert ask.text.startswith("Skriv din kommentar til planen.")
     done = await cast.say(dad, "Kan vi flytte spisningen til weekenden?")
     assert done.text == "Tak. Din kommentar er sendt til tovholderen."
@@ -258,7 +257,7 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     assert answers == [(5, True, None), (5, False, "Kan vi flytte spisningen til weekenden?")]
 
     # The coordinator changes the plan: a new version; the old buttons no longer count.
-    old_review = [m for m in mom.phone.bot_messages if "til godkendelse" in m.text][-1]
+    old_review = [m for m in mom.phone.bot_messages if "Mål & Plan for Emma" in m.text][-1]
     await cast.say(coord, "/plan")
     await cast.tap_text(coord, "🎯 Fritidsforhold og venskaber")
     await cast.tap_text(coord, "✏️ Opgave 2")
@@ -269,7 +268,7 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     await mom.phone.tap_data(old_review.message_id, PlanAnswerCb(action="agree", dialog_id=fam.dialog_id,
                                                                  version=5).pack())
     await cast.settle()
-    assert mom.phone.last_answer.text == "Planen er ændret siden. Skriv /plan for at se den nyeste version."
+    assert mom.phone.last_answer.text == "Planen er blevet ændret. Skriv /plan for at se den nye plan."
 
     # Sent again; both agree: the plan is in force and the owners are told.
     await cast.send_plan(coord)
@@ -282,21 +281,21 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     row = await dialog_row(fam)
     assert (row.plan_version, row.plan_accepted_version) == (6, 6)
     assert texts_with(teacher, "Planen for Emma er godkendt") == [
-        "📋 Planen for Emma er godkendt\n\nDu har ansvaret for:\n"
+        "📋 Planen for Emma er godkendt\n\nDine opgaver:\n"
         f"• {TASK_PPR} (1. dec. → 31. mar.)\n• {TASK_SCHOOL} (1. dec. → 18. dec.)\n\n"
-        "Du får en påmindelse inden slutdatoen. Se hele planen med /plan."]
+        "Jeg minder dig om det i god tid. Se hele planen med /plan."]
     assert texts_with(dad, "Planen for Emma er godkendt") == [
-        "📋 Planen for Emma er godkendt\n\nDu har ansvaret for:\n"
+        "📋 Planen for Emma er godkendt\n\nDine opgaver:\n"
         f"• {TASK_DINNER} (5. dec. → 6. dec.)\n\n"
-        "Du får en påmindelse inden slutdatoen. Se hele planen med /plan."]
+        "Jeg minder dig om det i god tid. Se hele planen med /plan."]
     assert texts_with(mom, "Planen for Emma er godkendt") == []  # no task of her own
     assert texts_with(coord, "er godkendt af") == [
         "✅ Planen for dialogen om Emma er godkendt af Mette (Mor) og Lars (Far) (version 6). "
         "Alle, der har en opgave, har fået besked."]
     view = await cast.say(teacher, "/plan")
-    assert "✅ Planen er godkendt (version 6)." in view.text
-    assert view.buttons == [["✅ Udført: Der igangsættes et individuel…", "🆘 Brug for hjælp"],
-                            ["✅ Udført: I gruppearbejde sættes Emma s…", "🆘 Brug for hjælp"]]
+    assert "✅ Alle er enige om planen." in view.text
+    assert view.buttons == [["✅ Færdig: Der igangsættes et individuel…", "🆘 Brug for hjælp"],
+                            ["✅ Færdig: I gruppearbejde sættes Emma s…", "🆘 Brug for hjælp"]]
     assert (await cast.say(coord, "/plan")).buttons[-1] == ["➕ Nyt mål"]  # nothing to send
 
 
@@ -322,13 +321,13 @@ async def test_nobody_uses_buttons_that_are_not_theirs(fam, cast, samspil):
         data = PlanCb(action=action, dialog_id=fam.dialog_id, goal_id=goal_id, task_id=task_id).pack()
         assert await forged(teacher, data) == only_coordinator
     assert await forged(teacher, PlanAnswerCb(action="agree", dialog_id=fam.dialog_id, version=2).pack()) == (
-        "Det er forældrene med forældremyndighed (eller den unge), der godkender planen.")
+        "Det er forældrene med forældremyndighed (eller den unge), der siger ja til planen.")
     # The plan is agreed, so tasks can be answered; but only by their owner.
     await cast.accept_plan(mom)
     await cast.accept_plan(dad)
     before = await snapshot(samspil)
     assert await forged(dad, TaskCb(action="done", task_id=task_id).pack()) == (
-        "Det er kun den, der har ansvaret for opgaven, som kan svare her.")
+        "Kun den, der har opgaven, kan svare her.")
     sofie = cast.person("Sofie")
     await second_dialog(fam, "Oliver", sofie, teacher=False)
     before = await snapshot(samspil)

@@ -33,8 +33,8 @@ async def test_the_ruler_explains_a_number_before_it_is_saved(fam, cast):
     mom = fam.mom
     card = await cast.say(mom, "/skala")
     ruler = CONFIG.ruler("barn")
-    assert card.text.startswith("Børnelinealen – dialogen om Emma")
-    assert "Linealen starter ved \"Almen – barnet trives\"" in card.text
+    assert card.text.startswith("Børnelinealen – Emma")
+    assert "Den starter ved \"Almen – barnet trives\"" in card.text
     legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {f.name_da}" for f in ruler.fields)
     assert legend in card.text
     assert card.buttons == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
@@ -71,7 +71,7 @@ async def test_a_young_persons_dialog_uses_ungelinealen(cast, samspil):
     fam = await open_family(cast, samspil, child="Jonas", age_group="ung",
                             purpose="Vi vil hjælpe Jonas godt i gang med uddannelse.")
     card = await cast.say(fam.teacher, "/skala")
-    assert card.text.startswith("Ungelinealen – dialogen om Jonas")
+    assert card.text.startswith("Ungelinealen – Jonas")
     await cast.tap_text(fam.teacher, "5")
     assert CONFIG.ruler("ung").field_for(5).description_da in last_bot(fam.teacher).text
     assert "Den unge har det svært" in last_bot(fam.teacher).text
@@ -99,10 +99,10 @@ async def test_joint_assessment_shows_everyone_side_by_side(fam, cast):
     view = await cast.say(fam.dad, "/vurdering")
     assert view.protect_content
     assert view.text == (
-        "Fælles vurdering – Børnelinealen, dialogen om Emma, runde 1\n\n"
-        "Camilla Tovholder (Tovholder): har ikke skaleret endnu\n\n"
+        "Alles tal på linealen – Børnelinealen, Emma, før møde 1\n\n"
+        "Camilla Tovholder (Tovholder): har ikke sat sit tal endnu\n\n"
         f"Mette (Mor): 4 Let bekymring\n{ruler.bar(4)}\n\n"
-        "Lars (Far): har ikke skaleret endnu\n\n"
+        "Lars (Far): har ikke sat sit tal endnu\n\n"
         f"Hanne (Klasselærer): 6 Bekymring\n{ruler.bar(6)}"
     )
     assert ruler.bar(4) == "🟩🟩🟨🟨⬜⬜⬜⬜⬜⬜"
@@ -110,7 +110,7 @@ async def test_joint_assessment_shows_everyone_side_by_side(fam, cast):
     # A new round starts empty; the earlier scores stay in the database.
     await set_dialog(fam, round_no=2)
     view = await cast.say(fam.dad, "/vurdering")
-    assert view.text.count("har ikke skaleret endnu") == 4
+    assert view.text.count("har ikke sat sit tal endnu") == 4
     assert [s.round_no for s in await scores(fam)] == [1, 1]
 
 

@@ -100,7 +100,7 @@ async def test_a_new_parent_walks_from_the_link_to_the_plan_by_buttons_alone(
 
     # The link: the consent card.
     card = await cast.join(mom)
-    assert "Giver du samtykke" in card.text or card.buttons, card.text
+    assert "Hvis du siger ja, giver du dit samtykke" in card.text or card.buttons, card.text
 
     # Consent by button: thanks with the main menu, then the next step with its button.
     mark = mom.phone.mark()

@@ -74,15 +74,15 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     await cast.say(mom, "/samtykke")
     [given] = await consents_of(fam, mom)
     head, card, listing = new_bot(mom, mark)
-    assert head.text.startswith("Dit samtykke – dialogen om Emma")
+    assert head.text.startswith("Dit samtykke – Emma")
     assert "Du gav dit samtykke 23. november 2026 kl. 10.00. Her er præcis det, du fik vist dengang:" in head.text
     assert card.html == given.text_shown and card.protect_content
-    assert listing.text.startswith("De deltagere, du gav samtykke til\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)")
+    assert listing.text.startswith("Du sagde ja til, at disse er med:\n• Mette (Mor)\n• Lars (Far)\n• Hanne (Klasselærer)")
     assert listing.buttons == [["Træk mit samtykke tilbage"], ["Læs mere om dine data"]] and listing.protect_content
 
     # Withdrawing asks first; "keep" changes nothing.
     confirm = await cast.tap(mom, "Withdraw my consent")
-    assert confirm.text.startswith("Vil du trække dit samtykke til dialogen om Emma tilbage?")
+    assert confirm.text.startswith("Vil du trække dit samtykke tilbage? (Emma)")
     assert confirm.buttons == [["Ja, træk mit samtykke tilbage"], ["Nej, behold mit samtykke"]]
     before = await snapshot(samspil)
     await cast.tap(mom, "No, keep my consent")
@@ -90,16 +90,16 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     assert await snapshot(samspil) == before
     await cast.tap(mom, "Withdraw my consent")
     mark_coord, mark_teacher = coord.phone.mark(), teacher.phone.mark()
-    reply = await cast.tap(mom, "Yes, withdraw my consent", expect="trukket tilbage")
-    assert reply.text.startswith("Dit samtykke er trukket tilbage 23. november 2026 kl. 10.00. Dialogen om Emma er "
-                                 "sat på pause, og de andre har ikke længere adgang.")
+    reply = await cast.tap(mom, "Yes, withdraw my consent", expect="Du trak dit samtykke tilbage")
+    assert reply.text.startswith("Du trak dit samtykke tilbage 23. november 2026 kl. 10.00. Nu er der pause i "
+                                 "dialogen om Emma. De andre kan ikke se noget.")
     assert reply.text.endswith("Hvis du fortryder, så skriv /samtykke.")
 
     # Paused at once; the withdrawal is stored like any answer, with what Mette confirmed.
     assert await dialog_state(fam) == "paused"
     rows = await consents_of(fam, mom)
     assert [c.answer for c in rows] == ["given", "withdrawn"]
-    assert rows[-1].text_shown.startswith("<b>Vil du trække dit samtykke til dialogen om Emma tilbage?</b>")
+    assert rows[-1].text_shown.startswith("<b>Vil du trække dit samtykke tilbage?</b> (Emma)")
     assert json.loads(rows[-1].participants_shown) == ["Mette (Mor)", "Lars (Far)", "Hanne (Klasselærer)"]
 
     # The coordinator is told; the teacher hears nothing (she learns it on her next step).
@@ -145,7 +145,7 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     mark = mom.phone.mark()
     await cast.say(mom, "/start")
     assert [m.text for m in new_bot(mom, mark)][-1] == (
-        "Hej Mette.\n\nEmma\nDialogen holder pause, fordi samtykket er trukket tilbage.")
+        "Hej Mette.\n\nEmma\nDialogen holder pause. Nogen har taget sit samtykke tilbage.")
 
     # Consent again from /samtykke: the current card is shown; answering resumes the dialog.
     mark = mom.phone.mark()
@@ -193,12 +193,12 @@ async def test_only_the_consent_giver_withdraws_her_own_consent(fam: Family, cas
     # Mette withdraws twice (an old confirmation tapped again): the second tap changes nothing.
     await cast.tap(mom, "Withdraw my consent")
     confirm = last_bot(mom)
-    await cast.tap(mom, "Yes, withdraw my consent", expect="trukket tilbage")
+    await cast.tap(mom, "Yes, withdraw my consent", expect="Du trak dit samtykke tilbage")
     before = await snapshot(samspil)
     await mom.phone.tap_data(confirm.message_id, withdraw)
     await cast.settle()
     assert mom.phone.last_answer is not None
-    assert mom.phone.last_answer.text == "Du har ikke givet samtykke lige nu, så der er ikke noget at trække tilbage."
+    assert mom.phone.last_answer.text == "Du har ikke givet samtykke. Så der er ikke noget at trække tilbage."
     assert await snapshot(samspil) == before
     assert len(saw(coord, WITHDRAWN_NOTICE)) == 1
 
@@ -208,7 +208,7 @@ async def test_only_the_consent_giver_withdraws_her_own_consent(fam: Family, cas
 
 
 async def approval_cards(who: Person) -> list:  # type: ignore[type-arg]
-    return [m for m in who.phone.bot_messages if "En ny deltager?" in m.text]
+    return [m for m in who.phone.bot_messages if "En ny person?" in m.text]
 
 
 async def test_a_participant_added_after_the_start_gets_in_when_the_family_approves(
@@ -232,12 +232,12 @@ async def test_a_participant_added_after_the_start_gets_in_when_the_family_appro
 
     # Before approval, the link waits (and says nothing about the child).
     reply = await cast.join(grandpa)
-    assert reply.text.startswith("Tak, fordi du har åbnet din invitation.")
+    assert reply.text.startswith("Tak, fordi du åbnede din invitation.")
     assert "Emma" not in reply.text
     for command in ("/start", "/oversigt", "/input"):
         reply = await cast.say(grandpa, command)
         assert "Emma" not in reply.text, command
-    assert (await cast.say(grandpa, "/start")).text.startswith("Din invitation venter på familiens godkendelse.")
+    assert (await cast.say(grandpa, "/start")).text.startswith("Familien har ikke sagt ja til din invitation endnu.")
     assert saw(coord, "Ole (Morfar) har åbnet invitationen til dialogen om Emma.")
     seat = await seat_named(samspil, fam.dialog_id, "Ole")
     assert seat.approval == "pending" and seat.joined_at is None and seat.person_id is not None
@@ -260,7 +260,7 @@ async def test_a_participant_added_after_the_start_gets_in_when_the_family_appro
     reply = await cast.tap(mom, "✅ Approve", expect="Tak.")
     assert reply.text == "Tak. Ole (Morfar) kommer med, når Lars også har godkendt."
     assert (await seat_named(samspil, fam.dialog_id, "Ole")).approval == "pending"
-    assert (await cast.say(grandpa, "/start")).text.startswith("Din invitation venter")
+    assert (await cast.say(grandpa, "/start")).text.startswith("Familien har ikke sagt ja til din invitation endnu")
     # Mette's card is answered; tapping it again changes nothing.
     [card] = await approval_cards(mom)
     assert card.buttons == []
@@ -304,22 +304,22 @@ async def test_one_refusal_revokes_the_invitation(fam: Family, cast: Cast, samsp
 
     mark_coord, mark_bo = coord.phone.mark(), neighbour.phone.mark()
     reply = await cast.tap(mom, "✖️ Refuse", expect="nej")
-    assert reply.text == "Du har sagt nej til Bo (Nabo). Invitationen er trukket tilbage, og tovholderen får besked."
+    assert reply.text == "Du har sagt nej til Bo (Nabo). Personen kommer ikke med. Tovholderen får besked."
     seat = await seat_named(samspil, fam.dialog_id, "Bo")
     assert seat.approval == "refused" and seat.person_id is None and seat.joined_at is None
     async with samspil.sessionmaker() as s:
         invitations = list(await s.scalars(select(Invitation).where(Invitation.participant_id == seat.id)))
     assert invitations and all(i.revoked_at is not None for i in invitations)
-    assert any("✖️ Familien har ikke godkendt Bo (Nabo) i dialogen om Emma. Invitationen er trukket tilbage, "
-               "og linket virker ikke længere." in m.text for m in new_bot(coord, mark_coord))
+    assert any("✖️ Familien har sagt nej til Bo (Nabo) i dialogen om Emma. Invitationen gælder ikke mere. "
+               "Linket virker ikke." in m.text for m in new_bot(coord, mark_coord))
     told = [m.text for m in new_bot(neighbour, mark_bo)]
-    assert told == ["Din invitation er trukket tilbage, så du bliver ikke en del af den dialog. "
-                    "Hvis du har spørgsmål, så tal med den tovholder, der inviterede dig."]
+    assert told == ["Din invitation gælder ikke mere. Du kommer ikke med i den dialog. "
+                    "Har du spørgsmål? Så tal med den tovholder, der sendte dig linket."]
 
     # The link is dead, and Bo is a stranger again.
     reply = await cast.join(neighbour)
-    assert reply.text == ("Invitationen er trukket tilbage. Hvis du har spørgsmål, så tal med den tovholder, "
-                          "der inviterede dig.")
+    assert reply.text == ("Din invitation gælder ikke mere. Har du spørgsmål? Så tal med den tovholder, "
+                          "der sendte dig linket.")
     assert (await cast.say(neighbour, "/start")).text.startswith("Hej! Jeg er Samspil.")
     # Lars's card: already decided.
     await cast.tap(dad, "✅ Approve")
@@ -329,6 +329,6 @@ async def test_one_refusal_revokes_the_invitation(fam: Family, cast: Cast, samsp
     assert "Bo (Nabo)" not in listing.text
     await cast.say(mom, "/samtykke")
     await cast.tap(mom, "Withdraw my consent")
-    await cast.tap(mom, "Yes, withdraw my consent", expect="trukket tilbage")
+    await cast.tap(mom, "Yes, withdraw my consent", expect="Du trak dit samtykke tilbage")
     await cast.say(mom, "/samtykke")
     assert "Bo (Nabo)" not in last_bot(mom).text

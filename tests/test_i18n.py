@@ -45,8 +45,8 @@ async def test_language_comes_from_telegram_and_is_danish_when_unknown(
         reply = await cast.say(who, "/start")
         assert reply.text.startswith(GREETING_DA), (code, reply.text)
         # What Samspil is, and how to get in.
-        assert "sammen om barnets trivsel" in reply.text
-        assert "Du kommer med via et personligt invitationslink fra din tovholder i kommunen." in reply.text
+        assert "sammen om, at barnet trives" in reply.text
+        assert "Du kommer ind med et personligt link fra din tovholder i kommunen." in reply.text
     for uid, code in ((2011, "en"), (2012, "en-GB")):
         who = phone_person(emu, uid, "Kim", code)
         reply = await cast.say(who, "/start")
@@ -126,7 +126,7 @@ async def open_dialog_en(cast: Cast, coord: Person) -> None:
 async def test_start_and_help_say_what_this_person_can_do(cast: Cast, samspil: App) -> None:
     stranger = cast.person("Kim")
     help_ = await cast.say(stranger, "/hjaelp")
-    assert help_.text.startswith("I Samspil arbejder en familie")
+    assert help_.text.startswith("I Samspil arbejder familien og de voksne")
     assert "/ny" not in help_.text
 
     coord = await new_coordinator(cast)

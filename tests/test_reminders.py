@@ -84,7 +84,7 @@ async def test_input_reminders_go_to_those_missing_at_the_right_time_and_stop_wh
 
     # The button leads straight to the ruler of this dialog.
     ruler = await cast.tap(mom, "📏 Place it on the ruler")
-    assert ruler.text.startswith("Børnelinealen – dialogen om Emma")
+    assert ruler.text.startswith("Børnelinealen – Emma")
     await cast.tap_text(mom, "6")
     await cast.tap_text(mom, "✅ Ja, gem 6")
     # The dad gives both the next day: neither gets the second reminder.
@@ -156,7 +156,7 @@ async def agree(fam: Family) -> None:
 
 
 TASK_TODAY = "Din opgave skal være færdig i dag"
-TASK_SOON = "Påmindelse: din opgave skal være færdig"
+TASK_SOON = "Husk: din opgave skal være færdig"
 
 
 async def test_task_reminders_wait_for_the_plan_to_be_agreed_then_come_on_time(fam, cast, clock):
@@ -175,24 +175,23 @@ async def test_task_reminders_wait_for_the_plan_to_be_agreed_then_come_on_time(f
     assert texts_with(teacher, "opgave skal være færdig") == []
     await at(cast, clock, utc(4, 8))  # Friday 4 Dec, 09:00
     assert texts_with(teacher, TASK_TODAY) == [
-        f"⏰ {TASK_TODAY} – dialogen om Emma\n\nGruppearbejde med vennerne.\nPeriode: 1. dec. → 4. dec.\n\n"
+        f"⏰ {TASK_TODAY} – Emma\n\nGruppearbejde med vennerne.\nPeriode: 1. dec. → 4. dec.\n\n"
         "Hvordan går det?"]
-    assert last_bot(teacher).buttons == [["✅ Udført", "🆘 Brug for hjælp"]]
+    assert last_bot(teacher).buttons == [["✅ Færdig", "🆘 Brug for hjælp"]]
 
     await at(cast, clock, utc(16, 8))  # Wednesday 16 Dec, 09:00: two days before Lars' end date
     assert texts_with(dad, TASK_SOON) == [
-        f"⏰ {TASK_SOON} fredag den 18. december 2026 – dialogen om Emma\n\nFælles spisning med vennerne.\n"
+        f"⏰ {TASK_SOON} fredag den 18. december 2026 – Emma\n\nFælles spisning med vennerne.\n"
         "Periode: 1. dec. → 18. dec.\n\nHvordan går det?"]
     reply = await cast.task_help(dad)
-    assert reply.text == ("Tovholderen har fået besked om, at du har brug for hjælp med opgaven, "
-                          "og kontakter dig.")
+    assert reply.text == "Tak. Tovholderen ved nu, at du har brug for hjælp. Du hører snart fra tovholderen."
     assert texts_with(coord, "har brug for hjælp") == [
         "🆘 Lars (Far) har brug for hjælp med en opgave (dialogen om Emma):\nFælles spisning med vennerne.\n"
         "Periode: 1. dec. → 18. dec.\n\nTag gerne kontakt snart."]
     await at(cast, clock, utc(18, 8))  # the end date: still reminded (help is not done)
     assert len(texts_with(dad, TASK_TODAY)) == 1
     reply = await cast.task_done(dad)
-    assert reply.text.startswith("Tak! Opgaven er markeret som udført, og tovholderen får besked.\n\n")  # + next step
+    assert reply.text.startswith("Tak! Nu står opgaven som færdig. Tovholderen får besked.\n\n")  # + next step
     assert texts_with(coord, "har markeret en opgave som udført") == [
         "✅ Lars (Far) har markeret en opgave som udført (dialogen om Emma):\nFælles spisning med vennerne."]
     assert texts_with(coord, "opfølgende dialogmøde") == []  # Hanne's task is still open
@@ -206,7 +205,7 @@ async def test_task_reminders_wait_for_the_plan_to_be_agreed_then_come_on_time(f
         "🎉 Alle opgaver i planen for dialogen om Emma er udført. Det er tid til et opfølgende dialogmøde: "
         "planlæg det med /moede."]
     await cast.tap(teacher, "✅ Done")
-    assert teacher.phone.last_answer.text == "Opgaven er allerede markeret som udført."
+    assert teacher.phone.last_answer.text == "Opgaven står allerede som færdig."
     assert len(texts_with(coord, "opfølgende dialogmøde")) == 1
     async with fam.app.sessionmaker() as s:
         assert [t.status for t in await s.scalars(select(Task).order_by(Task.id))] == ["done", "done"]

@@ -383,7 +383,7 @@ async def test_the_letter_carries_a_fresh_link_as_a_qr_code_and_the_old_link_sto
     assert len(PdfReader(io.BytesIO(doc.data)).pages) == 1
     text = text_of(doc.data)
     for expected in ("Invitation til Familiedialog", "Kære Mette", "Vi vil styrke Emmas trivsel.",
-                     "Camilla Tovholder (Tovholder)", "Mette (Mor)", "Familiens samtykke kommer først",
+                     "Camilla Tovholder (Tovholder)", "Mette (Mor)", "Først giver du dit samtykke",
                      "Scan QR-koden"):
         assert expected in text, expected
     image = pdfium.PdfDocument(doc.data)[0].render(scale=2).to_pil()

@@ -3,8 +3,8 @@
 Every statement the database is sent while one update is handled is counted, with a
 SQLAlchemy `before_cursor_execute` listener on the bot's engine and an outermost update
 middleware that marks the update's task (the notice scheduler runs in a task of its own and
-is not counted). A person goes through the steps the benchmarks play (bench/_load.py):
-a tap, a text in a box, sharing, a score. Each kind of step fails above its budget.
+is not counted). A person goes through the steps the benchmarks play (bench/_load.py `samspil_plan`, which
+follows the input flow as it changes): taps, texts in a box, sharing, a score. Each kind of step fails above its budget.
 
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
 COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
@@ -13,6 +13,7 @@ COMMIT not counted; before #15 in brackets, the same steps, counted the same way
     text in a box                        7   (14)
     share ("Yes, share now")            11   (22)
     score ("Yes, save 4")                6   (9)
+    a command (/input, /skala)         5-6   (8)
 
 Every update pays 5 of them: the insert of its update id, the sender's `person`, the
 conversation state, the seat (with its dialog and person, one joined SELECT) and the
@@ -35,6 +36,7 @@ import pytest
 from aiogram import BaseMiddleware
 from sqlalchemy import event
 
+from bench._load import OPENED, Someone, samspil_plan
 from bot.app import App
 from bot.playbook import Cast
 from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh_routers: autouse)
@@ -45,6 +47,7 @@ BUDGET = {
     "text": 8,
     "share": 13,
     "score": 8,
+    "command": 8,     # /input, /skala
 }
 TRANSACTION = ("BEGIN", "COMMIT")
 
@@ -112,29 +115,40 @@ def _show(kind: str, statements: list[str]) -> str:
     return f"{kind}: {_counted(statements)} statements (budget {BUDGET[kind]}):\n{lines}"
 
 
+def _walk() -> list[tuple[str, str, str, str]]:
+    """The benchmarks' walk after the dialog has opened (bench/_load.py `samspil_plan`, kept up to
+    date with the input flow), each step with its kind: the tap that shares, the tap that saves
+    the score, other taps, a text written into a box, a command."""
+    plan = samspil_plan(Someone(0, "Mette", True, "x"), ("Emma sover dårligt.", "Og hun er træt i skolen.",
+                                                         "Hun elsker at tegne."))
+    after = plan[plan.index(OPENED) + 1:]
+    taps = [i for i, (kind, _a, _e) in enumerate(after) if kind == "tap"]
+    skala = next(i for i, (_k, arg, _e) in enumerate(after) if arg == "/skala")
+    share = max(i for i in taps if i < skala)
+    out = []
+    for i, (kind, arg, expect) in enumerate(after):
+        if kind == "send":
+            step = "command" if arg.startswith("/") else "text"
+        else:
+            step = "share" if i == share else "score" if i == taps[-1] else "tap"
+        out.append((step, kind, arg, expect))
+    return out
+
+
 async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, counter: _CountUpdate,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     fam = await open_family(cast, samspil)
     mom = fam.mom
-    await cast.say(mom, "/input")
-    steps: list[tuple[str, list[str]]] = [
-        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Familieforhold", expect="trin 1 af 3"))),
-        ("text", await _step(counter, lambda: cast.say(mom, "Emma sover dårligt.", expect="Gemt"))),
-        ("text", await _step(counter, lambda: cast.say(mom, "Og hun er træt i skolen.", expect="Gemt"))),
-        ("tap", await _step(counter, lambda: cast.tap(mom, "Next ➡️", expect="trin 2 af 3"))),
-        ("text", await _step(counter, lambda: cast.say(mom, "Hun elsker at tegne.", expect="Gemt"))),
-        ("tap", await _step(counter, lambda: cast.tap(mom, "Next ➡️", expect="trin 3 af 3"))),
-        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Spring over – se kladden",
-                                                           expect="din kladde"))),
-        ("tap", await _step(counter, lambda: cast.tap_text(mom, "Del input med samarbejdspartnere",
-                                                           expect="dele dit input"))),
-        ("share", await _step(counter, lambda: cast.tap_text(mom, "Ja, del nu", expect="nu delt"))),
-        ("text", await _step(counter, lambda: cast.say(mom, "/skala", expect="Tryk på et tal"))),
-        ("tap", await _step(counter, lambda: cast.tap_text(mom, "4", expect="Er det dit tal"))),
-        ("score", await _step(counter, lambda: cast.tap_text(mom, "✅ Ja, gem 4", expect="Gemt: 4"))),
-    ]
+    steps: list[tuple[str, list[str]]] = []
+    for step, kind, arg, expect in _walk():
+        if kind == "send":
+            statements = await _step(counter, lambda arg=arg, expect=expect: cast.say(mom, arg, expect=expect))
+        else:
+            statements = await _step(counter, lambda arg=arg, expect=expect: cast.tap_text(mom, arg, expect=expect))
+        steps.append((step, statements))
     report = "\n".join(_show(kind, statements) for kind, statements in steps)
     with capsys.disabled():
         print("\n" + report)
+    assert {kind for kind, _s in steps} == set(BUDGET)
     over = [(kind, _counted(s)) for kind, s in steps if _counted(s) > BUDGET[kind]]
     assert not over, f"over budget: {over}\n{report}"

@@ -66,3 +66,20 @@ async def test_writing_in_chromium_is_saved_while_typing(family, samspil, web_po
         await page.wait_for_selector(".ok")
         await page.screenshot(path=str(SHOTS / "input_shared.png"), full_page=True)
     assert (await entries(family, family.mom))[0].shared_at is not None
+
+
+async def test_a_body_over_the_limit_is_refused_and_nothing_is_kept(family, samspil, web_port) -> None:
+    status, _ = await post(web_port, "/page/input/save", init_data(samspil, family.mom),
+                           {"d": family.dialog_id, "a": "family", "box": "worries", "text": "x" * 200_000})
+    assert status == 413
+    assert await entries(family) == []
+
+
+async def test_one_box_holds_at_most_ten_thousand_characters(family, samspil, web_port) -> None:
+    mom = init_data(samspil, family.mom)
+    form = {"d": family.dialog_id, "a": "family", "box": "worries"}
+    status, body = await post(web_port, "/page/input/save", mom, dict(form, text="æ" * 10_001))
+    assert status == 400 and "Der er ikke plads til mere" in body
+    status, _ = await post(web_port, "/page/input/save", mom, dict(form, text="æ" * 9_990))
+    assert status == 200
+    assert len((await entries(family, family.mom))[0].worries) == 9_990
