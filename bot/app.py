@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -137,6 +138,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     SamspilI18nMiddleware(i18n).setup(dp)
     # Every button's seat check, declared on its handler (handlers/seats.py).
     dp.callback_query.middleware(SeatMiddleware())
+    # Inside the seat check: a refused seat is answered there (the handler never runs); every
+    # tap that reaches a handler is answered once, after it, with what the handler set on its
+    # `callback_answer` (aiogram's CallbackAnswerMiddleware).
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*all_routers())  # a fresh tree: this dispatcher's own routers
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,

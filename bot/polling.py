@@ -2,7 +2,7 @@
 
 `getUpdates` answers with up to 100 updates; Telegram forgets them (confirms them) only when
 the next `getUpdates` asks for a higher offset. This dispatcher handles the updates of one
-batch concurrently, one chain per sender (per chat for an update without one): a person's
+batch concurrently, one chain per chat (a person's private chat, or a group): a person's
 updates are handled in the order they came, one after the other, and different people's side
 by side, at most `concurrency` updates at a time. The next `getUpdates` (which confirms the
 batch) is asked for only after every chain has finished, so a crash or a stop in the middle of
@@ -33,19 +33,21 @@ DEFAULT_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter
 
 
 def chain_key(update: Update) -> tuple[str, int]:
-    """Whose update this is: the sender, else the chat, else the update itself (no order to keep)."""
+    """Where this update belongs: its chat (a person's private chat has the person's id; a
+    group's updates, from whoever, stay in one chain, so it is answered and left once), else
+    its sender, else the update itself (no order to keep)."""
     event = update.event
+    chat = getattr(event, "chat", None) or getattr(getattr(event, "message", None), "chat", None)
+    if chat is not None:
+        return "chat", chat.id
     user = getattr(event, "from_user", None)
     if user is not None:
         return "user", user.id
-    chat = getattr(event, "chat", None)
-    if chat is not None:
-        return "chat", chat.id
     return "update", update.update_id
 
 
 def chains(updates: Iterable[Update]) -> list[list[Update]]:
-    """The batch split per sender, each sender's updates in the order Telegram gave them."""
+    """The batch split per chat, each chat's updates in the order Telegram gave them."""
     out: dict[tuple[str, int], list[Update]] = {}
     for update in updates:
         out.setdefault(chain_key(update), []).append(update)

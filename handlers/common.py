@@ -17,6 +17,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,7 +30,7 @@ from bot.menus import COORDINATOR_COMMANDS, DATA_COMMANDS, PARTICIPANT_COMMANDS,
 from handlers import texts
 from handlers.contact_views import help_lines
 from handlers.home_views import has_menu, home_keyboard, menu_help
-from handlers.seats import NO_DIALOG
+from handlers.seats import NO_DIALOG, alert
 from rules.roles import STAFF_COORDINATOR
 from storage import queries as q
 from storage.models import Person
@@ -86,14 +87,12 @@ async def language_chosen(
     clock: Clock, i18n: I18n, bot: Bot,
 ) -> None:
     if callback_data.code not in LANGUAGE_NAMES:
-        await query.answer()
         return
     person = person or await q.get_or_create_person(session, query.from_user.id, clock.now())
     person.locale = callback_data.code
     i18n.current_locale = callback_data.code  # answer in the new language at once
     await session.flush()
     await set_commands_for(bot, person, session)
-    await query.answer()
     if query.message:
         await query.message.edit_text(_("I will write to you in English from now on."))
 
@@ -156,5 +155,5 @@ async def unexpected_error(event: ErrorEvent, i18n: I18n) -> object:
 
 
 @fallback.callback_query(flags=NO_DIALOG)  # any button nothing else took: stale
-async def stale_callback(query: CallbackQuery) -> None:
-    await query.answer(texts.stale_button(), show_alert=True)
+async def stale_callback(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, texts.stale_button())

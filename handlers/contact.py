@@ -23,6 +23,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notices import Notices
@@ -51,7 +52,7 @@ from handlers.contact_views import (
     talk_first_reply,
     write_prompt,
 )
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules import contact as contact_rules
 from rules.access import Action, Refusal
 from rules.roles import COORDINATOR, STAFF_COORDINATOR
@@ -78,17 +79,15 @@ class DetailsFlow(StatesGroup):
 
 @router.callback_query(ContactCb.filter(F.action == ContactAction.SHOW), flags=needs(Action.VIEW_PURPOSE))
 async def show_contact(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
-    await query.answer()
     text, keyboard = contact_card(await contact.coordinator_of(session, seat.dialog), seat.dialog_id)
     await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(ContactCb.filter(F.action == ContactAction.WRITE), flags=needs(Action.VIEW_PURPOSE))
-async def write_asked(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext) -> None:
+async def write_asked(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if seat.role == COORDINATOR:
-        await query.answer(is_coordinator_refusal(), show_alert=True)
+        alert(callback_answer, is_coordinator_refusal())
         return
-    await query.answer()
     await state.set_state(WriteFlow.message)
     await state.set_data({"dialog_id": seat.dialog_id})
     await query.message.answer(write_prompt(await contact.coordinator_of(session, seat.dialog)))
@@ -134,7 +133,6 @@ async def contact_command(message: Message, session: AsyncSession, person: Perso
 
 @router.callback_query(PickDialogCb.filter(F.flow == "kontakt"), flags=needs(Action.VIEW_PURPOSE))
 async def contact_picked(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
-    await query.answer()
     text, keyboard = contact_card(await contact.coordinator_of(session, seat.dialog), seat.dialog_id)
     await query.message.edit_text(text, reply_markup=keyboard)
 
@@ -149,11 +147,10 @@ async def _start_details(message: Message, person: Person, state: FSMContext) ->
 
 
 @router.callback_query(DetailsCb.filter(F.action == DetailsAction.START), flags=NO_DIALOG)  # one's own details
-async def details_start(query: CallbackQuery, person: Person | None, state: FSMContext) -> None:
+async def details_start(query: CallbackQuery, person: Person | None, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if person is None or person.staff_role != STAFF_COORDINATOR:
-        await query.answer(texts.refusal(Refusal.NOT_COORDINATOR), show_alert=True)
+        alert(callback_answer, texts.refusal(Refusal.NOT_COORDINATOR))
         return
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     await state.clear()
     await _start_details(query.message, person, state)
@@ -211,13 +208,12 @@ async def details_hours(message: Message, session: AsyncSession, person: Person 
 # The buttons name no dialog: they are about the tapper's own details, in the step they are at.
 @router.callback_query(DetailsCb.filter(F.action.in_({DetailsAction.SKIP, DetailsAction.CLEAR})), flags=NO_DIALOG)
 async def details_button(query: CallbackQuery, callback_data: DetailsCb, session: AsyncSession,
-                         person: Person | None, state: FSMContext) -> None:
+                         person: Person | None, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     step = await state.get_state()
     fields = {DetailsFlow.phone.state: "phone", DetailsFlow.email.state: "email", DetailsFlow.hours.state: "hours"}
     if fields.get(step) != callback_data.step or person is None or person.staff_role != STAFF_COORDINATOR:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.action == DetailsAction.CLEAR:
         await contact.set_details(session, person, **{fields[step]: None})

@@ -12,6 +12,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +43,7 @@ from handlers.coordinator_views import (
     role_keyboard,
     summary,
 )
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules.access import CLOSED, Action, decide
 from rules.roles import (
     AGE_GROUPS,
@@ -117,13 +118,12 @@ async def age_group_typed(message: Message) -> None:
 
 # The dialog does not exist yet: no seat to check (the step is reached through /ny only).
 @router.callback_query(NewDialog.age_group, NewDialogCb.filter(F.action.startswith("age_")), flags=NO_DIALOG)
-async def got_age_group(query: CallbackQuery, callback_data: NewDialogCb, state: FSMContext) -> None:
+async def got_age_group(query: CallbackQuery, callback_data: NewDialogCb, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     age = callback_data.action.removeprefix("age_")
     if age not in AGE_GROUPS:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     await state.update_data(age_group=age)
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     if (await state.get_data()).get("editing"):
@@ -160,13 +160,12 @@ async def confirm_typed(message: Message) -> None:
 @router.callback_query(NewDialog.confirm, NewDialogCb.filter(), flags=NO_DIALOG)
 async def confirm_action(
     query: CallbackQuery, callback_data: NewDialogCb, state: FSMContext, session: AsyncSession,
-    person: Person | None, clock: Clock,
+    person: Person | None, clock: Clock, callback_answer: CallbackAnswer,
 ) -> None:
     if not _is_coordinator(person):
-        await query.answer(_("That command is for coordinators (tovholdere)."), show_alert=True)
+        alert(callback_answer, _("That command is for coordinators (tovholdere)."))
         return
     action = callback_data.action
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     msg = query.message
@@ -218,7 +217,6 @@ async def invite(message: Message, person: Person | None, state: FSMContext, ses
 
 @router.callback_query(InviteCb.filter(F.action == InviteAction.DIALOG), flags=needs(Action.INVITE))
 async def invite_dialog_chosen(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     await _ask_name(query.message, state, seat.dialog)
@@ -267,13 +265,12 @@ async def invite_role_typed(message: Message) -> None:
 @router.callback_query(Invite.role, InviteCb.filter(F.action == InviteAction.ROLE), flags=NO_DIALOG)
 async def invite_got_role(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
-    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices, callback_answer: CallbackAnswer,
 ) -> None:
     role = callback_data.value
     if role not in INVITABLE:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     await state.update_data(role=role)
@@ -312,15 +309,14 @@ async def invite_got_role(
 @router.callback_query(Invite.age, InviteCb.filter(F.action == InviteAction.AGE), flags=NO_DIALOG)
 async def invite_got_age(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
-    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices, callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
     raw_id = str(data.get("dialog_id", ""))
     dialog = await q.get_dialog(session, int(raw_id)) if is_id(raw_id) else None
     if callback_data.value not in ("under", "over") or dialog is None or "name" not in data:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.value == "under":
@@ -334,15 +330,14 @@ async def invite_got_age(
 @router.callback_query(InviteCb.filter(F.action == InviteAction.OFFLINE), flags=needs(Action.INVITE))
 async def invite_offline(
     query: CallbackQuery, callback_data: InviteCb, state: FSMContext, session: AsyncSession,
-    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices,
+    person: Person | None, clock: Clock, settings: Settings, bot: Bot, notices: Notices, callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
     step = await state.get_state()
     steps = (Invite.name.state, Invite.role.state, Invite.age.state, Invite.relation.state)
     if step not in steps or str(data.get("dialog_id")) != callback_data.value:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     await state.update_data(offline=True)
@@ -362,7 +357,6 @@ async def invite_offline(
 
 @router.callback_query(InviteCb.filter(F.action == InviteAction.CANCEL), flags=NO_DIALOG)
 async def invite_cancelled(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
     if query.message:
         await query.message.edit_reply_markup(reply_markup=None)
     if await state.get_state() in (Invite.name.state, Invite.role.state, Invite.age.state, Invite.relation.state):

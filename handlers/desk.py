@@ -17,6 +17,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,12 +25,15 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.notices import Notices
 from handlers import desk_views as views
-from handlers import texts
+from handlers import (
+    handover_views,  # noqa: F401 (its notice renderer registers on import)
+    texts,
+)
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import seat_for
 from handlers.coordinator_views import not_coordinator
 from handlers.desk_views import DeskAction, DeskCb
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules import desk as rules
 from rules.access import Action
 from rules.dialog_config import DialogConfig
@@ -98,11 +102,10 @@ async def list_dialogs(message: Message, person: Person | None, session: AsyncSe
 # The list names no dialog: it holds only the tapper's own dialogs, looked up on the server.
 @router.callback_query(DeskCb.filter(F.action == DeskAction.LIST), flags=NO_DIALOG)
 async def list_page(query: CallbackQuery, callback_data: DeskCb, person: Person | None, session: AsyncSession,
-                    clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
+                    clock: Clock, settings: Settings, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     if person is None or person.staff_role != STAFF_COORDINATOR:
-        await query.answer(texts.refusal(None), show_alert=True)
+        alert(callback_answer, texts.refusal(None))
         return
-    await query.answer()
     found = await _desk(session, person, clock, settings, dialog_config)
     text, keyboard = _render(found, callback_data.view, callback_data.page)
     await _edit(query, text, keyboard)
@@ -120,7 +123,6 @@ async def _show_card(query: CallbackQuery, seat: Participant, session: AsyncSess
 @router.callback_query(DeskCb.filter(F.action == DeskAction.OPEN), flags=needs(Action.DESK))
 async def open_card(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession,
                     state: FSMContext, clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
-    await query.answer()
     if await state.get_state() == HandoverFlow.note.state:
         await state.clear()  # "Cancel" while choosing whom to hand over to
     await _show_card(query, seat, session, clock, settings, dialog_config, callback_data.view, callback_data.page)
@@ -128,10 +130,10 @@ async def open_card(query: CallbackQuery, callback_data: DeskCb, seat: Participa
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.SEEN), flags=needs(Action.DESK))
 async def mark_seen(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession,
-                    clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
+                    clock: Clock, settings: Settings, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     await desk.mark_seen(session, seat.dialog, thresholds=thresholds(dialog_config), by_id=seat.person_id,
                          now=clock.now())
-    await query.answer(_("Marked as seen."))
+    callback_answer.text = _("Marked as seen.")
     await _show_card(query, seat, session, clock, settings, dialog_config, callback_data.view, callback_data.page)
 
 
@@ -140,7 +142,6 @@ async def mark_seen(query: CallbackQuery, callback_data: DeskCb, seat: Participa
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.HAND), flags=needs(Action.HAND_OVER))
 async def hand_choose(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession) -> None:
-    await query.answer()
     people = handover.receivers(await handover.coordinators(session), seat.dialog)
     page = rules.page(people, callback_data.page)
     text, keyboard = views.choose_receiver(seat.dialog, people, page, page.items)
@@ -154,12 +155,11 @@ async def _receiver(session: AsyncSession, person_id: int) -> Person | None:
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.HAND_TO), flags=needs(Action.HAND_OVER))
 async def hand_to(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession,
-                  state: FSMContext) -> None:
+                  state: FSMContext, callback_answer: CallbackAnswer) -> None:
     to = await _receiver(session, callback_data.person_id)
     if to is None or to.id == seat.person_id:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await state.clear()
     await state.set_state(HandoverFlow.note)
     await state.update_data(dialog_id=seat.dialog_id, person_id=to.id)
@@ -187,14 +187,13 @@ async def hand_note(message: Message, session: AsyncSession, person: Person | No
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.HAND_SKIP), flags=needs(Action.HAND_OVER))
 async def hand_skip(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext) -> None:
+                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
     to = await _receiver(session, callback_data.person_id)
     data = await state.get_data()
     if to is None or await state.get_state() != HandoverFlow.note.state or data.get("dialog_id") != seat.dialog_id \
             or data.get("person_id") != to.id:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await state.update_data(note=None)
     text, keyboard = views.confirm(seat.dialog, to, None)
     await _edit(query, text, keyboard)
@@ -202,24 +201,22 @@ async def hand_skip(query: CallbackQuery, callback_data: DeskCb, seat: Participa
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.HAND_NO), flags=needs(Action.HAND_OVER))
 async def hand_cancelled(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
     await state.clear()
     await _edit(query, _("Cancelled. The dialog was not handed over."), None)
 
 
 @router.callback_query(DeskCb.filter(F.action == DeskAction.HAND_YES), flags=needs(Action.HAND_OVER))
 async def hand_confirmed(query: CallbackQuery, callback_data: DeskCb, seat: Participant, session: AsyncSession,
-                         state: FSMContext, clock: Clock, notices: Notices) -> None:
+                         state: FSMContext, clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
     data = await state.get_data()
     to = await _receiver(session, callback_data.person_id)
     if to is None or await state.get_state() != HandoverFlow.note.state or data.get("dialog_id") != seat.dialog_id \
             or data.get("person_id") != to.id:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     result = await handover.hand_over(session, notices, seat.dialog_id, to, note=data.get("note"),
                                       by_id=seat.person_id, actor_role=seat.role, now=clock.now())
     await state.clear()
-    await query.answer()
     if result.outcome is not handover.Handed.HANDED:
         await _edit(query, views.not_handed(result), None)
         return

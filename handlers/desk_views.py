@@ -16,15 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import fmt_date, fmt_short
 from bot.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
-from handlers.contact_views import contact_button, contact_lines
 from handlers.coordinator_views import InviteAction, InviteCb, dialog_block
 from handlers.privacy_views import CloseAction, CloseCb
-from rules.access import ACTIVE, CLOSED, shows_child_name
+from rules.access import ACTIVE, CLOSED
 from rules.consent import PENDING
 from rules.desk import Filter, Item, Need, Page, Reason
 from services import handover as ho
-from storage import queries as q
-from storage.models import Dialog, Participant, Person
+from storage.models import Dialog, Person
 
 
 class DeskAction(StrEnum):
@@ -297,25 +295,3 @@ async def _to_old(ctx: RenderContext, payload: dict) -> Rendered | None:
     return Rendered(_("An administrator has handed the dialog about {child} (#{id}) over to {name}. "
                       "You no longer have access to it.").format(
                         child=html.quote(dialog.child_name), id=dialog.id, name=html.quote(new.name or "")))
-
-
-@renderer(ho.TO_MEMBERS)
-async def _to_members(ctx: RenderContext, payload: dict) -> Rendered | None:
-    p = await ctx.session.get(Participant, payload["participant_id"])
-    if p is None or p.person_id != ctx.person.id or p.dialog.coordinator_id != payload["coordinator_id"]:
-        return None  # no longer in the dialog, or it has been handed on again
-    dialog = p.dialog
-    coordinator = await ctx.session.get(Person, dialog.coordinator_id)
-    name = html.quote(coordinator.name or "") if coordinator else ""
-    named = shows_child_name(q.seat(p), dialog.state)
-    if named:
-        text = _("<b>{child} has a new coordinator: {name}</b>").format(child=html.quote(dialog.child_name), name=name)
-    else:
-        text = _("<b>Your coordinator in Samspil is now {name}</b>").format(name=name)
-    text += "\n" + _("{name} has taken over the dialog and can see everything in it, as the coordinator "
-                     "before could.").format(name=name)
-    lines = contact_lines(coordinator)
-    if lines:
-        text += "\n\n" + _("You reach {name} here:").format(name=name) + "\n" + lines
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[contact_button(dialog.id)]]) if named else None
-    return Rendered(text, keyboard)

@@ -19,6 +19,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -29,7 +30,7 @@ from handlers.answers import NOT_COMMAND
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.dialog_input_views import InputAction, InputCb
 from handlers.home_views import next_step_markup
-from handlers.seats import needs
+from handlers.seats import alert, needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig
 from services import input as input_service
@@ -98,7 +99,6 @@ async def input_command(message: Message, session: AsyncSession, person: Person 
 @router.callback_query(PickDialogCb.filter(F.flow == "input"), flags=needs(Action.WRITE_INPUT))
 async def input_picked(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
                        dialog_config: DialogConfig) -> None:
-    await query.answer()
     await _send_home(query.message, state, session, seat, dialog_config)
 
 
@@ -117,26 +117,23 @@ def _on(action: InputAction):  # type: ignore[no-untyped-def]
 
 @_on(InputAction.purpose)
 async def show_purpose(query: CallbackQuery, seat: Participant) -> None:
-    await query.answer()
     await query.message.answer(views.purpose(seat.dialog), protect_content=True)
 
 
 @_on(InputAction.home)
 async def go_home(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
                   dialog_config: DialogConfig) -> None:
-    await query.answer()
     await _send_home(query.message, state, session, seat, dialog_config, retire=query.message.message_id)
 
 
 @_on(InputAction.area)
 async def open_area(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext, clock: Clock, dialog_config: DialogConfig) -> None:
+                    state: FSMContext, clock: Clock, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     try:
         dialog_config.area(callback_data.value)
     except KeyError:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     entry = await input_service.open_area(session, seat, callback_data.value, clock.now())
     if not inputs.is_empty(entry):
         await _send_review(query.message, state, entry, dialog_config)
@@ -146,54 +143,52 @@ async def open_area(query: CallbackQuery, callback_data: InputCb, seat: Particip
 
 @_on(InputAction.share)
 async def ask_share_all(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
-                        dialog_config: DialogConfig) -> None:
+                        dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     drafts = await input_service.drafts_with_text(session, seat)
     if not drafts:
-        await query.answer(views.nothing_to_share(), show_alert=True)
+        alert(callback_answer, views.nothing_to_share())
         return
-    await query.answer()
     text, markup = views.ask_share_all(seat.dialog_id, drafts, dialog_config)
     await _rest(state, await _card(query.message, state, text, markup, retire=query.message.message_id))
 
 
 @_on(InputAction.share_yes)
 async def share_all(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
-                    clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
-    await _share(query, seat, session, state, clock, dialog_config, notices, entry_id=None)
+                    clock: Clock, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=None)
 
 
-async def _own_draft(query: CallbackQuery, seat: Participant, session: AsyncSession,
+async def _own_draft(callback_answer: CallbackAnswer, seat: Participant, session: AsyncSession,
                      callback_data: InputCb) -> InputEntry | None:
     """The draft a button names: this person's, still a draft, of this round; otherwise an alert."""
     entry = await inputs.own_entry(session, seat, callback_data.entry_id)
     if entry is None or entry.shared_at is not None or entry.round_no != seat.dialog.round_no:
         # Only the author learns that it was shared; a deleted, old or foreign one is just stale.
-        await query.answer(views.already_shared() if entry is not None and entry.shared_at is not None
-                           else texts.stale_button(), show_alert=True)
+        alert(callback_answer, views.already_shared() if entry is not None and entry.shared_at is not None
+              else texts.stale_button())
         return None
     return entry
 
 
 @_on(InputAction.share_one)
 async def share_one(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext, clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
-    if await _own_draft(query, seat, session, callback_data) is None:
+                    state: FSMContext, clock: Clock, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    if await _own_draft(callback_answer, seat, session, callback_data) is None:
         return
-    await _share(query, seat, session, state, clock, dialog_config, notices, entry_id=callback_data.entry_id)
+    await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=callback_data.entry_id)
 
 
 @_on(InputAction.next)
 async def next_box(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext, dialog_config: DialogConfig) -> None:
-    entry = await _own_draft(query, seat, session, callback_data)
+                   state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    entry = await _own_draft(callback_answer, seat, session, callback_data)
     if entry is None:
         return
     current = await state.get_data()
     if await state.get_state() != InputFlow.writing.state or current.get("entry_id") != entry.id \
             or current.get("box") != callback_data.value or callback_data.value not in BOXES:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     index = BOXES.index(callback_data.value)
     if index + 1 < len(BOXES):
         await _ask_box(query.message, state, entry, BOXES[index + 1], dialog_config, append=True)
@@ -203,44 +198,40 @@ async def next_box(query: CallbackQuery, callback_data: InputCb, seat: Participa
 
 @_on(InputAction.review)
 async def show_review(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                      state: FSMContext, dialog_config: DialogConfig) -> None:
-    entry = await _own_draft(query, seat, session, callback_data)
+                      state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    entry = await _own_draft(callback_answer, seat, session, callback_data)
     if entry is None:
         return
-    await query.answer()
     await _send_review(query.message, state, entry, dialog_config)
 
 
 @_on(InputAction.edit)
 async def edit_box(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext, dialog_config: DialogConfig) -> None:
-    entry = await _own_draft(query, seat, session, callback_data)
+                   state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    entry = await _own_draft(callback_answer, seat, session, callback_data)
     if entry is None:
         return
     if callback_data.value not in BOXES:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await _ask_box(query.message, state, entry, callback_data.value, dialog_config, append=False)
 
 
 @_on(InputAction.delete)
 async def ask_delete(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                     state: FSMContext, dialog_config: DialogConfig) -> None:
-    entry = await _own_draft(query, seat, session, callback_data)
+                     state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    entry = await _own_draft(callback_answer, seat, session, callback_data)
     if entry is None:
         return
-    await query.answer()
     text, markup = views.ask_delete(entry, dialog_config)
     await _rest(state, await _card(query.message, state, text, markup, retire=query.message.message_id))
 
 
 @_on(InputAction.delete_yes)
 async def delete(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                 state: FSMContext, dialog_config: DialogConfig) -> None:
-    if await _own_draft(query, seat, session, callback_data) is None:
+                 state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if await _own_draft(callback_answer, seat, session, callback_data) is None:
         return
-    await query.answer()
     await input_service.delete_draft(session, seat, callback_data.entry_id)
     await query.message.edit_text(views.deleted())
     await _send_home(query.message, state, session, seat, dialog_config)
@@ -313,14 +304,13 @@ async def _send_review(message: Message, state: FSMContext, entry: InputEntry, c
     await _rest(state, await _card(message, state, chunks, markup, retire=message.message_id))
 
 
-async def _share(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext, clock: Clock,
-                 config: DialogConfig, notices: Notices, *, entry_id: int | None) -> None:
+async def _share(query: CallbackQuery, callback_answer: CallbackAnswer, seat: Participant, session: AsyncSession,
+                 state: FSMContext, clock: Clock, config: DialogConfig, notices: Notices, *, entry_id: int | None) -> None:
     now = clock.now()
     result = await input_service.share(session, notices, seat, now, entry_id=entry_id)
     if not result.entries:
-        await query.answer(views.nothing_to_share(), show_alert=True)
+        alert(callback_answer, views.nothing_to_share())
         return
-    await query.answer()
     text, rows = views.shared(seat, result.entries, result.remaining, config)
     line, step = await next_step_markup(session, seat, now)
     if line and not (result.remaining and _leads_to_input(step)):  # the drafts left are offered above

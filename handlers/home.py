@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,7 +78,6 @@ async def show_home(message: Message, session: AsyncSession, person: Person, clo
 @router.callback_query(HomeCb.filter(F.action == HomeAction.home), flags=NO_DIALOG)  # the person's own home
 async def home_tapped(query: CallbackQuery, session: AsyncSession, person: Person | None, state: FSMContext,
                       clock: Clock, settings: Settings) -> None:
-    await query.answer()
     if person is None:
         await query.message.answer(not_in_a_dialog())
         return
@@ -87,13 +87,12 @@ async def home_tapped(query: CallbackQuery, session: AsyncSession, person: Perso
 
 
 @router.callback_query(HomeCb.filter(F.action == HomeAction.consent), flags=needs(Action.CONSENT))
-async def consent_again(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
+async def consent_again(query: CallbackQuery, seat: Participant, session: AsyncSession, callback_answer: CallbackAnswer) -> None:
     """"Læs og svar": the consent card, for a consent giver whose answer the dialog waits for."""
     answer = (await hm.latest_consents(session, [seat.id])).get(seat.id)
     if answer == consent_rules.GIVEN:
-        await query.answer(_("Your consent is already recorded."))
+        callback_answer.text = _("Your consent is already recorded.")
         return
-    await query.answer()
     await send_consent_card(query.message, session, seat.dialog, seat)
 
 

@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +37,7 @@ from handlers.join_views import (
     send_consent_card,
     welcome_active,
 )
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules import consent as consent_rules
 from rules.access import ACTIVE, AWAITING_CONSENT, PAUSED, Action, Refusal
 from rules.roles import STAFF_COORDINATOR
@@ -163,11 +164,11 @@ async def _drop_buttons(query: CallbackQuery) -> None:
 @router.callback_query(ConsentCb.filter(), flags=NO_DIALOG)
 async def consent_answer(
     query: CallbackQuery, callback_data: ConsentCb, session: AsyncSession, person: Person | None,
-    clock: Clock, bot: Bot, notices: Notices,
+    clock: Clock, bot: Bot, notices: Notices, callback_answer: CallbackAnswer,
 ) -> None:
     participant = await session.get(Participant, callback_data.participant_id)
     if participant is None or person is None or participant.person_id != person.id:
-        await query.answer(texts.refusal(Refusal.NOT_PARTICIPANT), show_alert=True)
+        alert(callback_answer, texts.refusal(Refusal.NOT_PARTICIPANT))
         return
     now = clock.now()
     answer = callback_data.answer
@@ -175,28 +176,27 @@ async def consent_answer(
                                   card=card_of(session), locale=I18n.get_current().current_locale, now=now)
     dialog = result.dialog
     if result.outcome == consent.Answered.REFUSED:
-        await query.answer(texts.refusal(result.refusal, dialog), show_alert=True)
+        alert(callback_answer, texts.refusal(result.refusal, dialog))
         return
     if result.outcome == consent.Answered.STALE:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     if result.outcome == consent.Answered.ALREADY_GIVEN:
         # Consent is given, so this is an old card (withdrawing is not done from it).
         if answer == consent_rules.GIVEN:
-            await query.answer(_("Your consent is already recorded."))
+            callback_answer.text = _("Your consent is already recorded.")
         else:
-            await query.answer(texts.stale_button(), show_alert=True)
+            alert(callback_answer, texts.stale_button())
         await _drop_buttons(query)
         return
     if result.outcome == consent.Answered.CHANGED:
         # The card is out of date (e.g. someone was invited since): nothing counts, ask again.
-        await query.answer(_("Something in the dialog has changed since you read it. "
-                             "Please read it again before you answer."), show_alert=True)
+        alert(callback_answer, _("Something in the dialog has changed since you read it. "
+                                 "Please read it again before you answer."))
         await _drop_buttons(query)
         await bot.send_message(person.telegram_id, result.text, protect_content=True,
                                reply_markup=consent_keyboard(participant, result.text))
         return
-    await query.answer()
     await _drop_buttons(query)
     outcome = result.recorded
     if answer == consent_rules.GIVEN:
@@ -231,23 +231,22 @@ async def consent_answer(
 
 @router.callback_query(RemoveSeatCb.filter(), flags=needs(Action.INVITE))
 async def remove_seat(query: CallbackQuery, callback_data: RemoveSeatCb, session: AsyncSession,
-                      person: Person, clock: Clock, notices: Notices) -> None:
+                      person: Person, clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
     removal = await membership.remove_seat(session, notices, person, callback_data.participant_id, clock.now())
     seat, outcome = removal.seat, removal.outcome
     if outcome == membership.Removed.STALE:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
     elif outcome == membership.Removed.REFUSED:
-        await query.answer(texts.refusal(removal.refusal, removal.named), show_alert=True)
+        alert(callback_answer, texts.refusal(removal.refusal, removal.named))
     elif outcome == membership.Removed.ALREADY:
         # staff: the coordinator removes a seat (answer to their own tap)
-        await query.answer(_("{name} has already been removed.").format(name=seat.name), show_alert=True)
+        alert(callback_answer, _("{name} has already been removed.").format(name=seat.name))
         await drop_notice_buttons(query)
     elif outcome == membership.Removed.CONSENT_SEAT:
         # staff: the coordinator removes a seat (answer to their own tap)
-        await query.answer(_("A parent with custody cannot be removed here. Close the dialog with "
-                             "/luk if the wrong person has given consent."), show_alert=True)
+        alert(callback_answer, _("A parent with custody cannot be removed here. Close the dialog with "
+                                 "/luk if the wrong person has given consent."))
     else:
-        await query.answer()
         await drop_notice_buttons(query)
         # staff: the coordinator removes a seat (answer to their own tap)
         await query.message.answer(_("{who} has been removed from the dialog about {child}. They no longer "

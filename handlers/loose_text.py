@@ -17,6 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from handlers import texts
 from handlers.choose import Id, dialog_buttons
 from handlers.desk_views import open_button
 from handlers.home_views import with_next_step
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules.access import CLOSED, Action, decide
 from rules.cpr import contains_cpr
 from rules.dialog_config import Area, DialogConfig
@@ -93,10 +94,10 @@ async def loose_text(message: Message, session: AsyncSession, person: Person | N
     await message.answer(question, reply_markup=keyboard)
 
 
-async def _kept(query: CallbackQuery, state: FSMContext) -> str | None:
+async def _kept(callback_answer: CallbackAnswer, state: FSMContext) -> str | None:
     """The kept text, or None (already used: an old question's button) after saying so."""
     if await state.get_state() != LooseText.kept.state or not (await state.get_data()).get("loose"):
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return None
     return (await state.get_data())["loose"]
 
@@ -109,20 +110,19 @@ async def _edit(query: CallbackQuery, text: str, rows: list[list[InlineKeyboardB
 @router.callback_query(LooseCb.filter(F.action.in_({"input", "coord"})), flags=NO_DIALOG)  # offers the seats
 async def choose_dialog(query: CallbackQuery, callback_data: LooseCb, session: AsyncSession,
                         person: Person | None, state: FSMContext, dialog_config: DialogConfig,
-                        notices: Notices, clock: Clock) -> None:
-    if await _kept(query, state) is None:
+                        notices: Notices, clock: Clock, callback_answer: CallbackAnswer) -> None:
+    if await _kept(callback_answer, state) is None:
         return
     seats = await _usable_seats(session, person)
     if callback_data.action == "coord":
         seats = [s for s in seats if s.role != COORDINATOR]
     if not seats:
-        await query.answer(texts.refusal(None), show_alert=True)
+        alert(callback_answer, texts.refusal(None))
         return
     if len(seats) == 1:
         picked = LooseCb(action="dialog", dialog_id=seats[0].dialog_id, area=callback_data.action)
-        await dialog_picked(query, picked, seats[0], session, state, dialog_config, notices)
+        await dialog_picked(query, picked, seats[0], session, state, dialog_config, notices, callback_answer)
         return
-    await query.answer()
     rows = [[InlineKeyboardButton(text=label, callback_data=LooseCb(
         action="dialog", dialog_id=s.dialog_id, area=callback_data.action).pack())]
         for s, label in zip(seats, dialog_buttons(seats), strict=True)]
@@ -131,41 +131,39 @@ async def choose_dialog(query: CallbackQuery, callback_data: LooseCb, session: A
 
 @router.callback_query(LooseCb.filter(F.action == "dialog"), flags=needs(Action.WRITE_INPUT))
 async def dialog_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, session: AsyncSession,
-                        state: FSMContext, dialog_config: DialogConfig, notices: Notices) -> None:
-    text = await _kept(query, state)
+                        state: FSMContext, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    text = await _kept(callback_answer, state)
     if text is None:
         return
     p = seat
     if callback_data.area == "coord":
-        await _send_to_coordinator(query, session, p, state, notices, text)
+        await _send_to_coordinator(query, callback_answer, session, p, state, notices, text)
         return
-    await query.answer()
     rows = [[InlineKeyboardButton(text=a.label(_locale()), callback_data=LooseCb(
         action="area", dialog_id=p.dialog_id, area=a.key).pack())] for a in dialog_config.areas]
     await _edit(query, _("Which area is it about?"), rows)
 
 
-async def _kept_and_area(query: CallbackQuery, callback_data: LooseCb, state: FSMContext, config: DialogConfig
-                         ) -> tuple[str, Area] | None:
+async def _kept_and_area(callback_answer: CallbackAnswer, callback_data: LooseCb, state: FSMContext,
+                         config: DialogConfig) -> tuple[str, Area] | None:
     """The kept text and the area the button names; or None after the stale-button answer."""
-    text = await _kept(query, state)
+    text = await _kept(callback_answer, state)
     if text is None:
         return None
     try:
         return text, config.area(callback_data.area)
     except KeyError:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return None
 
 
 @router.callback_query(LooseCb.filter(F.action == "area"), flags=needs(Action.WRITE_INPUT))
 async def area_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, state: FSMContext,
-                      dialog_config: DialogConfig) -> None:
-    found = await _kept_and_area(query, callback_data, state, dialog_config)
+                      dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    found = await _kept_and_area(callback_answer, callback_data, state, dialog_config)
     if found is None:
         return
     p, (_text, area) = seat, found
-    await query.answer()
     rows = [[InlineKeyboardButton(text=texts.box_title(box), callback_data=LooseCb(
         action="box", dialog_id=p.dialog_id, area=area.key, box=box).pack())] for box in BOXES]
     await _edit(query, _("{area}: which box does it belong in?").format(area=html.quote(area.label(_locale()))), rows)
@@ -173,52 +171,49 @@ async def area_picked(query: CallbackQuery, callback_data: LooseCb, seat: Partic
 
 @router.callback_query(LooseCb.filter(F.action == "box"), flags=needs(Action.WRITE_INPUT))
 async def box_picked(query: CallbackQuery, callback_data: LooseCb, seat: Participant, session: AsyncSession,
-                     state: FSMContext, dialog_config: DialogConfig, clock: Clock) -> None:
-    found = await _kept_and_area(query, callback_data, state, dialog_config)
+                     state: FSMContext, dialog_config: DialogConfig, clock: Clock, callback_answer: CallbackAnswer) -> None:
+    found = await _kept_and_area(callback_answer, callback_data, state, dialog_config)
     if found is None:
         return
     p, (text, area) = seat, found
     if callback_data.box not in BOXES:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     now = clock.now()
     round_no = p.dialog.round_no
     entry = await inputs.draft_for_area(session, p, round_no, area.key) \
         or await inputs.start_draft(session, p, round_no, area.key, now)
     if len(inputs.box_text(entry, callback_data.box)) + len(text) + 2 > BOX_LIMIT:
-        await query.answer(texts.too_long(BOX_LIMIT), show_alert=True)
+        alert(callback_answer, texts.too_long(BOX_LIMIT))
         return
     inputs.write_box(entry, callback_data.box, text, append=True, now=now)
     await state.clear()
-    await query.answer()
     saved, keyboard = await with_next_step(_(
         "✓ Saved in your draft: {area}, {box}. Only you can see it until you share it.").format(
             area=html.quote(area.label(_locale())), box=texts.box_title(callback_data.box)), session, p, now)
     await query.message.edit_text(saved, reply_markup=keyboard)
 
 
-async def _send_to_coordinator(query: CallbackQuery, session: AsyncSession, p: Participant, state: FSMContext,
-                               notices: Notices, text: str) -> None:
+async def _send_to_coordinator(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession,
+                               p: Participant, state: FSMContext, notices: Notices, text: str) -> None:
     sent = await contact.send_to_coordinator(session, notices, p, text, key=query.id)
     if sent.outcome == contact.Sent.TOO_LONG:
-        await query.answer(texts.too_long(MESSAGE_LIMIT), show_alert=True)
+        alert(callback_answer, texts.too_long(MESSAGE_LIMIT))
         return
     if sent.outcome != contact.Sent.SENT:
-        await query.answer(texts.refusal(sent.refusal, p.dialog if sent.refusal else None), show_alert=True)
+        alert(callback_answer, texts.refusal(sent.refusal, p.dialog if sent.refusal else None))
         return
     coordinator = sent.coordinator
     await state.clear()
-    await query.answer()
     await _edit(query, _("✓ Sent to the coordinator, {name}. They will get back to you.").format(
         name=html.quote(coordinator.name or "") if coordinator else ""))
 
 
 @router.callback_query(LooseCb.filter(F.action == "drop"), flags=NO_DIALOG)
-async def drop(query: CallbackQuery, state: FSMContext) -> None:
-    if await _kept(query, state) is None:
+async def drop(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if await _kept(callback_answer, state) is None:
         return
     await state.clear()
-    await query.answer()
     await _edit(query, _("Deleted. Nothing was kept."))
 
 

@@ -408,6 +408,7 @@ def next_place_question(dialog: Dialog, meeting: Meeting) -> tuple[str, InlineKe
 
 def case_ref_question(dialog: Dialog) -> str:
     current = _("Now: {ref}").format(ref=html.quote(dialog.case_ref)) if dialog.case_ref else _("Now: none")
+    # staff: the coordinator sets the municipality's case number when closing the meeting
     return _("<b>Case number</b> – the dialog about {child}\n\n"
              "Write the municipality's case number (sagsnummer) for this dialog, e.g. \"27.15.08-A26-1234-26\". "
              "It is shown on the minutes. Never a CPR number. Write \"-\" to remove it.").format(
@@ -484,7 +485,7 @@ def rsvp_refusal(answered: Answered) -> str:
 def rsvp_thanks(coming: bool) -> str:
     reply = _("Thank you – you have answered: I'm coming.") if coming else \
         _("Thank you – you have answered: I can't come. The coordinator will be told.")
-    return reply + "\n" + _("You can change your answer with /moede.")
+    return reply + "\n" + _("You can change your answer with the buttons in the invitation.")
 
 
 # ---- notices of this flow, composed when they are sent --------------------------------------------
@@ -619,7 +620,9 @@ async def _meeting_closed(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = await ctx.session.get(Dialog, meeting.dialog_id)
     if dialog is None or dialog.state != ACTIVE:
         return None
+    # What comes next is on the buttons: the plan now, new input and a new number before the next meeting.
     return Rendered(_(
-        "The dialog meeting about {child} is over – thank you for today.\n\n"
-        "You can see the plan with /plan. Before the next meeting you give new input and scale again: "
-        "that is round {round}.").format(child=_child(dialog), round=meeting.round_no + 1))
+        "The dialog meeting about {child} is over. Thank you for today.\n\n"
+        "You can see the plan here. Before the next meeting, you write new input "
+        "and put your number on the ruler again.").format(child=_child(dialog)),
+        InlineKeyboardMarkup(inline_keyboard=[[_plan_button(dialog)]]))

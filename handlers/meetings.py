@@ -23,6 +23,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +37,7 @@ from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.home_views import with_next_step
 from handlers.meeting_views import MeetingAction, MeetingCb, RsvpCb
-from handlers.seats import needs
+from handlers.seats import alert, answer_now, needs
 from rules.access import Action, decide
 from rules.dates import DateParseError, parse_meeting_time
 from rules.dialog_config import DialogConfig
@@ -77,7 +78,6 @@ async def meeting_command(message: Message, session: AsyncSession, person: Perso
 @router.callback_query(PickDialogCb.filter(F.flow == "moede"), flags=needs(Action.READ_SHARED))
 async def meeting_picked(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
                          clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
-    await query.answer()
     await state.clear()
     await show_meeting(query.message, session, seat, state, clock, settings, dialog_config)
 
@@ -213,50 +213,50 @@ async def confirm_typed(message: Message) -> None:
 # ---- the summary's buttons ----------------------------------------------------------------------
 
 
-async def _in_step(query: CallbackQuery, state: FSMContext, dialog: Dialog, step: State) -> bool:
+async def _in_step(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, dialog: Dialog,
+                   step: State) -> bool:
     """Whether the conversation stands at `step` about this dialog (then the tapped message's
     buttons go); otherwise the button is stale."""
     data = await state.get_data()
     if await state.get_state() != step.state or int(data.get("dialog_id", 0)) != dialog.id:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return False
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     return True
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.abort), flags=MANAGE)
-async def abort_tapped(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
-    if await _in_step(query, state, seat.dialog, MeetingFlow.confirm):
+async def abort_tapped(query: CallbackQuery, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if await _in_step(query, callback_answer, state, seat.dialog, MeetingFlow.confirm):
         await state.clear()
         await query.message.answer(_("Stopped. Nothing was changed."))
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.edit_when), flags=MANAGE)
-async def edit_when_tapped(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
-    if await _in_step(query, state, seat.dialog, MeetingFlow.confirm):
+async def edit_when_tapped(query: CallbackQuery, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if await _in_step(query, callback_answer, state, seat.dialog, MeetingFlow.confirm):
         await state.update_data(editing=True)
         await _ask_when(query.message, state, seat.dialog, None, editing=True)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.edit_place), flags=MANAGE)
-async def edit_place_tapped(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
-    if await _in_step(query, state, seat.dialog, MeetingFlow.confirm):
+async def edit_place_tapped(query: CallbackQuery, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if await _in_step(query, callback_answer, state, seat.dialog, MeetingFlow.confirm):
         await state.update_data(editing=True)
         await _ask_place(query.message, state, seat.dialog, moving=False)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.same_place), flags=MANAGE)
-async def same_place_tapped(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
-    if await _in_step(query, state, seat.dialog, MeetingFlow.place):
+async def same_place_tapped(query: CallbackQuery, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if await _in_step(query, callback_answer, state, seat.dialog, MeetingFlow.place):
         await _show_summary(query.message, state, seat.dialog)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.send), flags=MANAGE)
 async def send_tapped(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
-                      clock: Clock, settings: Settings, notices: Notices) -> None:
+                      clock: Clock, settings: Settings, notices: Notices, callback_answer: CallbackAnswer) -> None:
     """The confirmed summary: a new meeting, or the moved one, and everyone is told."""
-    if not await _in_step(query, state, seat.dialog, MeetingFlow.confirm):
+    if not await _in_step(query, callback_answer, state, seat.dialog, MeetingFlow.confirm):
         return
     msg, dialog = query.message, seat.dialog
     data = await state.get_data()
@@ -280,52 +280,49 @@ async def send_tapped(query: CallbackQuery, seat: Participant, session: AsyncSes
 # ---- the buttons of a scheduled or open meeting ------------------------------------------------------
 
 
-async def _meeting(query: CallbackQuery, session: AsyncSession, callback_data: MeetingCb, dialog: Dialog,
+async def _meeting(callback_answer: CallbackAnswer, session: AsyncSession, callback_data: MeetingCb, dialog: Dialog,
                    status: str | None = None) -> Meeting | None:
     """The meeting the button names, in `status` if given; otherwise the tapper is told why."""
     meeting = await meetings.meeting_of(session, dialog, callback_data.meeting_id)
     if meeting is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return None
     if status is not None and meeting.status != status:
-        await query.answer(views.stale_meeting(meeting), show_alert=True)
+        alert(callback_answer, views.stale_meeting(meeting))
         return None
     return meeting
 
 
-async def _meeting_taken(query: CallbackQuery, session: AsyncSession, callback_data: MeetingCb, dialog: Dialog,
-                         status: str) -> Meeting | None:
-    """`_meeting`; when it is there, the tap is answered and the tapped message's buttons go."""
-    meeting = await _meeting(query, session, callback_data, dialog, status)
+async def _meeting_taken(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession,
+                         callback_data: MeetingCb, dialog: Dialog, status: str) -> Meeting | None:
+    """`_meeting`; when it is there, the tapped message's buttons go."""
+    meeting = await _meeting(callback_answer, session, callback_data, dialog, status)
     if meeting is not None:
-        await query.answer()
         await query.message.edit_reply_markup(reply_markup=None)
     return meeting
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.move), flags=MANAGE)
 async def move_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant, session: AsyncSession,
-                      state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.SCHEDULED)
+                      state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.SCHEDULED)
     if meeting is not None:
-        await query.answer()
         await _ask_when(query.message, state, seat.dialog, meeting)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.cancel), flags=MANAGE)
 async def cancel_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                        session: AsyncSession) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.SCHEDULED)
+                        session: AsyncSession, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.SCHEDULED)
     if meeting is not None:
-        await query.answer()
         text, keyboard = views.cancel_question(seat.dialog, meeting)
         await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.cancel_yes), flags=MANAGE)
 async def cancel_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                            session: AsyncSession, notices: Notices) -> None:
-    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.SCHEDULED)
+                            session: AsyncSession, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting_taken(query, callback_answer, session, callback_data, seat.dialog, mt.SCHEDULED)
     if meeting is None:
         return
     await meetings.cancel_meeting(session, notices, seat.dialog, meeting)
@@ -335,31 +332,28 @@ async def cancel_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.keep), flags=MANAGE)
 async def keep_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                      session: AsyncSession) -> None:
-    if await _meeting(query, session, callback_data, seat.dialog) is not None:
-        await query.answer()
+                      session: AsyncSession, callback_answer: CallbackAnswer) -> None:
+    if await _meeting(callback_answer, session, callback_data, seat.dialog) is not None:
         await query.message.edit_text(_("The meeting stays as planned."))
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.show), flags=MANAGE)
 async def show_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant, session: AsyncSession,
-                      state: FSMContext, clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
-    if await _meeting(query, session, callback_data, seat.dialog) is not None:
-        await query.answer()
+                      state: FSMContext, clock: Clock, settings: Settings, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if await _meeting(callback_answer, session, callback_data, seat.dialog) is not None:
         await show_meeting(query.message, session, seat, state, clock, settings, dialog_config)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.start), flags=MANAGE)
 async def start_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant, session: AsyncSession,
-                       clock: Clock, settings: Settings, dialog_config: DialogConfig) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.SCHEDULED)
+                       clock: Clock, settings: Settings, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.SCHEDULED)
     if meeting is None:
         return
     if await meetings.open_meeting(session, settings, seat.dialog, meeting, clock.now()) is Outcome.TOO_EARLY:
-        await query.answer(_("The meeting can be started on the day itself ({date}).").format(
-            date=fmt_date(meeting.starts_at)), show_alert=True)
+        alert(callback_answer, _("The meeting can be started on the day itself ({date}).").format(
+            date=fmt_date(meeting.starts_at)))
         return
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     text, keyboard = await views.agenda_card(session, seat.dialog, meeting, dialog_config)
     await query.message.answer(text, reply_markup=keyboard, protect_content=True)
@@ -370,10 +364,9 @@ async def start_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Par
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.target_menu), flags=MANAGE)
 async def target_menu_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                             session: AsyncSession, dialog_config: DialogConfig) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+                             session: AsyncSession, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is not None:
-        await query.answer()
         ruler = dialog_config.ruler(seat.dialog.age_group)
         text, keyboard = views.target_question(seat.dialog, meeting, ruler)
         await query.message.answer(text, reply_markup=keyboard)
@@ -381,16 +374,15 @@ async def target_menu_tapped(query: CallbackQuery, callback_data: MeetingCb, sea
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.target), flags=MANAGE)
 async def target_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant, session: AsyncSession,
-                        clock: Clock, dialog_config: DialogConfig) -> None:
+                        clock: Clock, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     dialog = seat.dialog
-    meeting = await _meeting(query, session, callback_data, dialog, mt.OPEN)
+    meeting = await _meeting(callback_answer, session, callback_data, dialog, mt.OPEN)
     if meeting is None:
         return
     value = callback_data.value
     if await meetings.set_target(session, dialog, meeting, value, clock.now()) is Outcome.OFF_THE_RULER:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     text, keyboard = views.target_set_card(dialog, meeting, dialog_config.ruler(dialog.age_group), value)
     await query.message.edit_text(text, reply_markup=keyboard)
 
@@ -418,14 +410,14 @@ async def _closing(state: FSMContext, meeting: Meeting) -> dict:
     return {}
 
 
-async def _close_step(query: CallbackQuery, state: FSMContext, meeting: Meeting, *steps: State) -> bool:
+async def _close_step(query: CallbackQuery, callback_answer: CallbackAnswer, state: FSMContext, meeting: Meeting,
+                      *steps: State) -> bool:
     """Whether the close conversation stands at one of `steps` for this meeting (the tapped
     message's buttons then go); otherwise the button is stale."""
     data = await state.get_data()
     if await state.get_state() not in {s.state for s in steps} or int(data.get("meeting_id", 0)) != meeting.id:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return False
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     return True
 
@@ -449,12 +441,11 @@ async def _ask_next(message: Message, state: FSMContext, dialog: Dialog, meeting
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.close), flags=MANAGE)
 async def close_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                       session: AsyncSession, state: FSMContext) -> None:
+                       session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     """Step 1: who was there, prefilled from the answers to the invitation."""
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
-    await query.answer()
     data = await _closing(state, meeting)
     await state.clear()
     await state.update_data(dialog_id=seat.dialog.id, meeting_id=meeting.id, next_at=data.get("next_at"),
@@ -467,15 +458,14 @@ async def close_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Par
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.attend), flags=MANAGE)
 async def attend_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                        session: AsyncSession) -> None:
+                        session: AsyncSession, callback_answer: CallbackAnswer) -> None:
     """One tap: that person moves on (present -> sent apologies -> absent); the card shows it."""
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
     if await meetings.toggle_attendance(session, seat.dialog, meeting, callback_data.value) is not Outcome.DONE:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     marks = await meetings.attendance_of(session, seat.dialog, meeting)
     text, keyboard = views.attendance_card(seat.dialog, meeting, marks)
     await query.message.edit_text(text, reply_markup=keyboard)
@@ -483,9 +473,9 @@ async def attend_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Pa
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.attended), flags=MANAGE)
 async def attended_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                          session: AsyncSession, state: FSMContext) -> None:
+                          session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     """Step 2: the summary (or straight to the check, when coming back to change who was there)."""
-    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.OPEN)
+    meeting = await _meeting_taken(query, callback_answer, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
     data = await _closing(state, meeting)
@@ -516,26 +506,26 @@ async def got_summary(message: Message, session: AsyncSession, person: Person | 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.no_summary), flags=MANAGE)
 async def no_summary_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                            session: AsyncSession, state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.summary):
+                            session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, callback_answer, state, meeting, CloseFlow.summary):
         await _ask_next(query.message, state, seat.dialog, meeting)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.plan_next), flags=MANAGE)
 async def plan_next_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                           session: AsyncSession, state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.next, CloseFlow.confirm):
+                           session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, callback_answer, state, meeting, CloseFlow.next, CloseFlow.confirm):
         await state.set_state(CloseFlow.when)
         await query.message.answer(views.next_when_question(seat.dialog))
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.no_next), flags=MANAGE)
 async def no_next_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                         session: AsyncSession, state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.next):
+                         session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, callback_answer, state, meeting, CloseFlow.next):
         await state.update_data(next_at=None, next_place=None)
         await _show_close_card(query.message, session, state, seat.dialog, meeting)
 
@@ -571,18 +561,18 @@ async def got_next_place(message: Message, session: AsyncSession, person: Person
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.next_same_place), flags=MANAGE)
 async def next_same_place_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                                 session: AsyncSession, state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.place):
+                                 session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, callback_answer, state, meeting, CloseFlow.place):
         await state.update_data(next_place=meeting.place)
         await _show_close_card(query.message, session, state, seat.dialog, meeting)
 
 
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.case_ref), flags=MANAGE)
 async def case_ref_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
-                          session: AsyncSession, state: FSMContext) -> None:
-    meeting = await _meeting(query, session, callback_data, seat.dialog, mt.OPEN)
-    if meeting is not None and await _close_step(query, state, meeting, CloseFlow.confirm):
+                          session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    meeting = await _meeting(callback_answer, session, callback_data, seat.dialog, mt.OPEN)
+    if meeting is not None and await _close_step(query, callback_answer, state, meeting, CloseFlow.confirm):
         await state.set_state(CloseFlow.case_ref)
         await query.message.answer(views.case_ref_question(seat.dialog))
 
@@ -609,12 +599,13 @@ async def close_typed(message: Message) -> None:
 @router.callback_query(MeetingCb.filter(F.action == MeetingAction.close_yes), flags=MANAGE)
 async def close_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat: Participant,
                            session: AsyncSession, state: FSMContext, clock: Clock, settings: Settings,
-                           notices: Notices, dialog_config: DialogConfig) -> None:
+                           notices: Notices, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     """Close with what was recorded (who was there: as recorded, else from the answers); the
     next meeting is called if one was given; everyone gets the minutes through the outbox."""
-    meeting = await _meeting_taken(query, session, callback_data, seat.dialog, mt.OPEN)  # before the report is rendered
+    meeting = await _meeting_taken(query, callback_answer, session, callback_data, seat.dialog, mt.OPEN)
     if meeting is None:
         return
+    await answer_now(query, callback_answer)  # before the report is rendered (slow)
     data = await _closing(state, meeting)
     now = clock.now()
     next_at = datetime.fromisoformat(data["next_at"]) if data.get("next_at") else None
@@ -632,14 +623,14 @@ async def close_yes_tapped(query: CallbackQuery, callback_data: MeetingCb, seat:
 
 @router.callback_query(RsvpCb.filter(), flags=needs(Action.READ_SHARED))
 async def rsvp(query: CallbackQuery, callback_data: RsvpCb, seat: Participant, session: AsyncSession,
-               clock: Clock, settings: Settings, notices: Notices) -> None:
+               clock: Clock, settings: Settings, notices: Notices, callback_answer: CallbackAnswer) -> None:
     # The button names a meeting; the seat is the sender's own in its dialog (handlers/seats.py).
     answered = await meetings.answer_invitation(session, notices, settings, seat, callback_data.meeting_id,
                                                 callback_data.version, callback_data.coming, clock.now())
     if answered.outcome is not Rsvp.RECORDED:
-        alert = True if answered.outcome is not Rsvp.UNCHANGED else None  # "already recorded": a toast
-        await query.answer(views.rsvp_refusal(answered), show_alert=alert)
+        callback_answer.text = views.rsvp_refusal(answered)
+        # "already recorded": a toast
+        callback_answer.show_alert = True if answered.outcome is not Rsvp.UNCHANGED else None
         return
-    await query.answer()
     text, keyboard = await with_next_step(views.rsvp_thanks(bool(callback_data.coming)), session, seat, clock.now())
     await query.message.answer(text, reply_markup=keyboard)

@@ -14,6 +14,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from handlers import (
     texts,
 )
 from handlers.coordinator_views import not_coordinator
-from handlers.seats import NO_DIALOG
+from handlers.seats import NO_DIALOG, alert
 from rules import digest as digest_rules
 from services import digest
 from storage.models import Person
@@ -116,28 +117,29 @@ async def show(message: Message, person: Person | None, session: AsyncSession, n
 
 @router.callback_query(NotifyCb.filter(F.action == NotifyAction.DIGEST), flags=NO_DIALOG)
 async def digest_chosen(query: CallbackQuery, callback_data: NotifyCb, person: Person | None, session: AsyncSession,
-                        notices: Notices, clock: Clock, settings: Settings, i18n: I18n) -> None:
+                        notices: Notices, clock: Clock, settings: Settings, i18n: I18n, callback_answer: CallbackAnswer) -> None:
     times = _unpack_times(callback_data.times)
     if times is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await _choose(query, person, session, notices, clock, settings, i18n, digest_rules.DIGEST, times)
+    await _choose(query, callback_answer, person, session, notices, clock, settings, i18n, digest_rules.DIGEST, times)
 
 
 @router.callback_query(NotifyCb.filter(F.action == NotifyAction.AT_ONCE), flags=NO_DIALOG)
 async def at_once_chosen(query: CallbackQuery, person: Person | None, session: AsyncSession, notices: Notices,
-                         clock: Clock, settings: Settings, i18n: I18n) -> None:
-    await _choose(query, person, session, notices, clock, settings, i18n, digest_rules.AT_ONCE, None)
+                         clock: Clock, settings: Settings, i18n: I18n, callback_answer: CallbackAnswer) -> None:
+    await _choose(query, callback_answer, person, session, notices, clock, settings, i18n, digest_rules.AT_ONCE, None)
 
 
-async def _choose(query: CallbackQuery, person: Person | None, session: AsyncSession, notices: Notices,
-                  clock: Clock, settings: Settings, i18n: I18n, mode: str, times: tuple[time, ...] | None) -> None:
+async def _choose(query: CallbackQuery, callback_answer: CallbackAnswer, person: Person | None, session: AsyncSession,
+                  notices: Notices, clock: Clock, settings: Settings, i18n: I18n, mode: str,
+                  times: tuple[time, ...] | None) -> None:
     choice = await digest.choose(session, notices, person, mode=mode, times=times, now=clock.now()) \
         if person is not None else None
     if choice is None:
-        await query.answer(not_coordinator(), show_alert=True)
+        alert(callback_answer, not_coordinator())
         return
-    await query.answer(_("Saved."))
+    callback_answer.text = _("Saved.")
     text, keyboard = card(choice, settings, i18n)
     if query.message:
         await query.message.edit_text(text, reply_markup=keyboard)

@@ -14,6 +14,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,7 @@ from handlers.answers import NOT_COMMAND, read_answer
 from handlers.coordinator_views import not_coordinator
 from handlers.join_views import card_of
 from handlers.on_behalf_views import ForAction, ForCb
-from handlers.seats import needs
+from handlers.seats import alert, needs
 from rules import consent as consent_rules
 from rules.access import CLOSED, Action, Refusal
 from rules.dialog_config import DialogConfig
@@ -91,16 +92,14 @@ async def show_menu(message: Message, session: AsyncSession, seat: Participant) 
 
 
 @router.callback_query(ForCb.filter(F.action == ForAction.MENU), flags=needs(Action.INVITE))
-async def menu(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, state: FSMContext) -> None:
+async def menu(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     seat = await session.get(Participant, callback_data.participant_id)
     if seat is None or seat.approval == consent_rules.REFUSED:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     if not seat.offline:
-        await query.answer(views.refused(on_behalf.For(seat.dialog, seat, Refusal.NOT_OFFLINE)),
-                           show_alert=True)
+        alert(callback_answer, views.refused(on_behalf.For(seat.dialog, seat, Refusal.NOT_OFFLINE)))
         return
-    await query.answer()
     await state.clear()
     await show_menu(query.message, session, seat)
 
@@ -109,16 +108,15 @@ async def menu(query: CallbackQuery, callback_data: ForCb, session: AsyncSession
 
 
 @router.callback_query(ForCb.filter(F.action.in_({ForAction.CONSENT, ForAction.WITHDRAW})), flags=needs(Action.INVITE))
-async def consent_card(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person) -> None:
+async def consent_card(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person, callback_answer: CallbackAnswer) -> None:
     target = await on_behalf.check(session, person, callback_data.participant_id, Action.CONSENT)
     if not target.allowed:
-        await query.answer(views.refused(target), show_alert=True)
+        alert(callback_answer, views.refused(target))
         return
     seat, dialog = target.seat, target.dialog
     assert seat is not None and dialog is not None
     body, _listed = await card_of(session)(dialog, seat)
     given = await on_behalf.latest_answer(session, seat) == consent_rules.GIVEN
-    await query.answer()
     if callback_data.action == ForAction.WITHDRAW:
         if not given:
             await query.message.answer(views.consent_line(seat, None))
@@ -136,7 +134,7 @@ async def consent_card(query: CallbackQuery, callback_data: ForCb, session: Asyn
 @router.callback_query(ForCb.filter(F.action.in_({ForAction.GIVEN, ForAction.DECLINED, ForAction.WITHDRAWN})),
                        flags=needs(Action.INVITE))
 async def consent_answer(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                         notices: Notices, clock: Clock) -> None:
+                         notices: Notices, clock: Clock, callback_answer: CallbackAnswer) -> None:
     answer = {ForAction.GIVEN: consent_rules.GIVEN, ForAction.DECLINED: consent_rules.DECLINED,
               ForAction.WITHDRAWN: consent_rules.WITHDRAWN}[callback_data.action]
     record = await on_behalf.consent(session, notices, person, callback_data.participant_id, answer,
@@ -145,17 +143,15 @@ async def consent_answer(query: CallbackQuery, callback_data: ForCb, session: As
     seat = record.target.seat
     outcome = record.outcome
     if outcome is on_behalf.Recorded.REFUSED:
-        await query.answer(views.refused(record.target), show_alert=True)
+        alert(callback_answer, views.refused(record.target))
         return
     if outcome is on_behalf.Recorded.STALE or seat is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     if outcome in (on_behalf.Recorded.ALREADY_GIVEN, on_behalf.Recorded.NOT_GIVEN):
-        await query.answer()
         await _drop_buttons(query)
         await show_menu(query.message, session, seat)
         return
-    await query.answer()
     await _drop_buttons(query)
     if outcome is on_behalf.Recorded.CHANGED:
         # Someone was invited (or the purpose changed) since the text was shown: nothing counts.
@@ -172,13 +168,12 @@ async def consent_answer(query: CallbackQuery, callback_data: ForCb, session: As
 
 @router.callback_query(ForCb.filter(F.action == ForAction.INPUT), flags=needs(Action.INVITE))
 async def choose_area(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                      state: FSMContext, dialog_config: DialogConfig) -> None:
+                      state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     target = await on_behalf.check(session, person, callback_data.participant_id, Action.WRITE_INPUT)
     if not target.allowed:
-        await query.answer(views.refused(target), show_alert=True)
+        alert(callback_answer, views.refused(target))
         return
     assert target.seat is not None
-    await query.answer()
     await state.clear()
     text, keyboard = views.area_picker(target.seat, dialog_config)
     await query.message.answer(text, reply_markup=keyboard)
@@ -186,16 +181,15 @@ async def choose_area(query: CallbackQuery, callback_data: ForCb, session: Async
 
 @router.callback_query(ForCb.filter(F.action == ForAction.AREA), flags=needs(Action.INVITE))
 async def area_chosen(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                      state: FSMContext, dialog_config: DialogConfig, clock: Clock) -> None:
+                      state: FSMContext, dialog_config: DialogConfig, clock: Clock, callback_answer: CallbackAnswer) -> None:
     if callback_data.value not in {a.key for a in dialog_config.areas}:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     found = await on_behalf.start_input(session, person, callback_data.participant_id, callback_data.value,
                                         clock.now())
     if found.entry is None:
-        await query.answer(views.refused(found.target), show_alert=True)
+        alert(callback_answer, views.refused(found.target))
         return
-    await query.answer()
     await _drop_buttons(query)
     seat = found.target.seat
     assert seat is not None
@@ -247,19 +241,17 @@ async def box_written(message: Message, session: AsyncSession, person: Person | 
 
 @router.callback_query(ForFlow.box, ForCb.filter(F.action == ForAction.SKIP), flags=needs(Action.INVITE))
 async def box_skipped(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                      state: FSMContext, dialog_config: DialogConfig) -> None:
+                      state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     data = await state.get_data()
     if (data.get("participant_id"), data.get("entry_id"), data.get("box")) != (
             callback_data.participant_id, callback_data.entry_id, callback_data.value):
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     found = await on_behalf.draft(session, person, callback_data.participant_id, callback_data.entry_id)
     if found.entry is None:
         await state.clear()
-        await query.answer(views.refused(found.target) if not found.target.allowed else texts.stale_button(),
-                           show_alert=True)
+        alert(callback_answer, views.refused(found.target) if not found.target.allowed else texts.stale_button())
         return
-    await query.answer()
     await _drop_buttons(query)
     seat = found.target.seat
     assert seat is not None
@@ -268,14 +260,13 @@ async def box_skipped(query: CallbackQuery, callback_data: ForCb, session: Async
 
 @router.callback_query(ForCb.filter(F.action == ForAction.SHARE), flags=needs(Action.INVITE))
 async def share(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                state: FSMContext, notices: Notices, clock: Clock) -> None:
+                state: FSMContext, notices: Notices, clock: Clock, callback_answer: CallbackAnswer) -> None:
     shared = await on_behalf.share_input(session, notices, person, callback_data.participant_id, clock.now())
     if not shared.target.allowed:
-        await query.answer(views.refused(shared.target), show_alert=True)
+        alert(callback_answer, views.refused(shared.target))
         return
     seat = shared.target.seat
     assert seat is not None
-    await query.answer()
     await state.clear()
     await _drop_buttons(query)
     await query.message.answer(views.shared_text(seat, len(shared.entries)),
@@ -284,19 +275,17 @@ async def share(query: CallbackQuery, callback_data: ForCb, session: AsyncSessio
 
 @router.callback_query(ForCb.filter(F.action.in_({ForAction.DELETE, ForAction.DELETE_YES})), flags=needs(Action.INVITE))
 async def delete(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                 state: FSMContext, clock: Clock) -> None:
+                 state: FSMContext, clock: Clock, callback_answer: CallbackAnswer) -> None:
     if callback_data.action == ForAction.DELETE:
         found = await on_behalf.draft(session, person, callback_data.participant_id, callback_data.entry_id)
     else:
         found = await on_behalf.delete_input(session, person, callback_data.participant_id, callback_data.entry_id,
                                              clock.now())
     if found.entry is None:
-        await query.answer(views.refused(found.target) if not found.target.allowed else texts.stale_button(),
-                           show_alert=True)
+        alert(callback_answer, views.refused(found.target) if not found.target.allowed else texts.stale_button())
         return
     seat = found.target.seat
     assert seat is not None
-    await query.answer()
     await _drop_buttons(query)
     if callback_data.action == ForAction.DELETE:
         text, keyboard = views.delete_question(seat, found.entry)
@@ -312,31 +301,29 @@ async def delete(query: CallbackQuery, callback_data: ForCb, session: AsyncSessi
 
 @router.callback_query(ForCb.filter(F.action == ForAction.SCORE), flags=needs(Action.INVITE))
 async def ruler(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                dialog_config: DialogConfig) -> None:
+                dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     target = await on_behalf.check(session, person, callback_data.participant_id, Action.SCALE)
     if not target.allowed:
-        await query.answer(views.refused(target), show_alert=True)
+        alert(callback_answer, views.refused(target))
         return
     seat = target.seat
     assert seat is not None
-    await query.answer()
     text, keyboard = views.ruler_card(seat, dialog_config.ruler(seat.dialog.age_group))
     await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.callback_query(ForCb.filter(F.action == ForAction.NUMBER), flags=needs(Action.INVITE))
 async def number(query: CallbackQuery, callback_data: ForCb, session: AsyncSession, person: Person,
-                 dialog_config: DialogConfig, clock: Clock) -> None:
+                 dialog_config: DialogConfig, clock: Clock, callback_answer: CallbackAnswer) -> None:
     value = int(callback_data.value) if callback_data.value.isdigit() and len(callback_data.value) <= 2 else 0
     result = await on_behalf.score(session, person, callback_data.participant_id, value, clock.now())
     if not result.target.allowed:
-        await query.answer(views.refused(result.target), show_alert=True)
+        alert(callback_answer, views.refused(result.target))
         return
     seat = result.target.seat
     if result.value is None or seat is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await _drop_buttons(query)
     await query.message.answer(views.scored(seat, dialog_config.ruler(seat.dialog.age_group), result.value),
                                reply_markup=InlineKeyboardMarkup(inline_keyboard=[views.back_row(seat)]))

@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from bot.labels import author
 from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.reports_views import overview_pdf_button
-from handlers.seats import needs
+from handlers.seats import alert, needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig
 from rules.text import split_message
@@ -88,18 +89,16 @@ async def overview_command(message: Message, session: AsyncSession, person: Pers
 @router.callback_query(PickDialogCb.filter(F.flow == "oversigt"), flags=READ)
 async def overview_picked(query: CallbackQuery, seat: Participant, session: AsyncSession,
                           dialog_config: DialogConfig, clock: Clock) -> None:
-    await query.answer()
     text, keyboard = await _first_page(session, seat, dialog_config, clock, seat.dialog.round_no)
     await query.message.answer(text, reply_markup=keyboard, protect_content=True)
 
 
-async def _known(query: CallbackQuery, callback_data: OverviewCb, seat: Participant, config: DialogConfig) -> bool:
-    """The button's round and area exist (the tap is answered); otherwise it is stale."""
+def _known(callback_answer: CallbackAnswer, callback_data: OverviewCb, seat: Participant, config: DialogConfig) -> bool:
+    """The button's round and area exist; otherwise it is stale (the tap's alert)."""
     area = callback_data.area
     if 1 <= callback_data.round_no <= seat.dialog.round_no and (not area or area in {a.key for a in config.areas}):
-        await query.answer()
         return True
-    await query.answer(texts.stale_button(), show_alert=True)
+    alert(callback_answer, texts.stale_button())
     return False
 
 
@@ -113,8 +112,8 @@ async def _edit(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup)
 
 @router.callback_query(OverviewCb.filter(F.action == OverviewAction.read), flags=READ)
 async def overview_read(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
-                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
-    if await _known(query, callback_data, seat, dialog_config):
+                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock, callback_answer: CallbackAnswer) -> None:
+    if _known(callback_answer, callback_data, seat, dialog_config):
         text, keyboard = await _first_page(session, seat, dialog_config, clock, callback_data.round_no,
                                            callback_data.area)
         await query.message.answer(text, reply_markup=keyboard, protect_content=True)
@@ -122,22 +121,22 @@ async def overview_read(query: CallbackQuery, callback_data: OverviewCb, seat: P
 
 @router.callback_query(OverviewCb.filter(F.action == OverviewAction.areas), flags=READ)
 async def overview_areas(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
-                         dialog_config: DialogConfig) -> None:
-    if await _known(query, callback_data, seat, dialog_config):
+                         dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if _known(callback_answer, callback_data, seat, dialog_config):
         await _edit(query, *_area_picker(seat, dialog_config, callback_data.round_no))
 
 
 @router.callback_query(OverviewCb.filter(F.action == OverviewAction.rounds), flags=READ)
 async def overview_rounds(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
-                          dialog_config: DialogConfig) -> None:
-    if await _known(query, callback_data, seat, dialog_config):
+                          dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if _known(callback_answer, callback_data, seat, dialog_config):
         await _edit(query, *_round_picker(seat))
 
 
 @router.callback_query(OverviewCb.filter(F.action == OverviewAction.page), flags=READ)
 async def overview_page(query: CallbackQuery, callback_data: OverviewCb, seat: Participant,
-                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock) -> None:
-    if await _known(query, callback_data, seat, dialog_config):
+                        session: AsyncSession, dialog_config: DialogConfig, clock: Clock, callback_answer: CallbackAnswer) -> None:
+    if _known(callback_answer, callback_data, seat, dialog_config):
         round_no, page = callback_data.round_no, callback_data.page
         text, keyboard = await render_page(session, seat, dialog_config, round_no, callback_data.area, page)
         await _audit(session, seat, audit.OVERVIEW_PAGED, round_no, clock, page)

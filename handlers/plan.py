@@ -11,6 +11,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -22,7 +23,7 @@ from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.home_views import with_next_step
 from handlers.plan_views import AnswerAction, PlanAction, PlanAnswerCb, PlanCb, TaskAction, TaskCb
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from rules.access import Action, Refusal
 from rules.dates import DateParseError, parse_date
 from rules.dialog_config import DialogConfig
@@ -50,33 +51,33 @@ async def _step(state: FSMContext, step: State, **data: object) -> None:
     await state.set_data(data)
 
 
-async def _named(query: CallbackQuery, session: AsyncSession, seat: Participant, data: PlanCb, *,
-                 task: bool = False, answer: bool = True) -> plan.Named | None:
-    """The goal (and `task`) the button names, the tap answered (`answer`); None after saying it is gone."""
+async def _named(callback_answer: CallbackAnswer, session: AsyncSession, seat: Participant, data: PlanCb, *,
+                 task: bool = False) -> plan.Named | None:
+    """The goal (and `task`) the button names; None after saying it is gone."""
     found = await plan.find(session, seat.dialog_id, data.goal_id, data.task_id if task else None)
-    return found if await _answered(query, found, answer) else None
+    return found if _answered(callback_answer, found) else None
 
 
-async def _answered(query: CallbackQuery, result: object, answer: bool = True) -> bool:
-    """False after saying what is gone (the tap's alert) if `result` is Missing; else the tap is answered."""
+def _answered(callback_answer: CallbackAnswer, result: object) -> bool:
+    """False after saying what is gone (the tap's alert) if `result` is Missing."""
     if gone := isinstance(result, plan.Missing):
-        await query.answer(views.gone(result), show_alert=True)
-    elif answer:
-        await query.answer()
+        alert(callback_answer, views.gone(result))
     return not gone
 
 
-async def _reply(query: CallbackQuery, toast: str | None, alert: bool | None, reply: str | None) -> None:
+async def _reply(query: CallbackQuery, callback_answer: CallbackAnswer, toast: str | None, show_alert: bool | None,
+                 reply: str | None) -> None:
     """Answer the tap (a toast, or an alert), and then in the chat if there is more to say."""
-    await query.answer(toast, show_alert=alert)
+    callback_answer.text, callback_answer.show_alert = toast, show_alert
     if reply:
         await query.message.answer(reply)
 
 
-async def _reply_and_next(query: CallbackQuery, session: AsyncSession, seat: Participant, clock: Clock,
-                          toast: str | None, alert: bool | None, reply: str | None) -> None:
+async def _reply_and_next(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession,
+                          seat: Participant, clock: Clock, toast: str | None, show_alert: bool | None,
+                          reply: str | None) -> None:
     """As `_reply`, with the person's next step (and its button) after the answer in the chat."""
-    await query.answer(toast, show_alert=alert)
+    callback_answer.text, callback_answer.show_alert = toast, show_alert
     if reply:
         text, keyboard = await with_next_step(reply, session, seat, clock.now())
         await query.message.answer(text, reply_markup=keyboard)
@@ -95,7 +96,6 @@ async def plan_command(message: Message, session: AsyncSession, person: Person |
 async def plan_shown(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
                      dialog_config: DialogConfig) -> None:
     """The plan, in the dialog picked (for /plan), or again (the coordinator's 'Back to the plan')."""
-    await query.answer()
     await state.clear()
     await views.show_plan(query.message, session, seat, dialog_config)
 
@@ -105,54 +105,52 @@ async def plan_shown(query: CallbackQuery, seat: Participant, session: AsyncSess
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_new), flags=needs(Action.MANAGE))
 async def goal_new(query: CallbackQuery, seat: Participant, state: FSMContext, dialog_config: DialogConfig) -> None:
-    await query.answer()
     await state.clear()
     await views.send(query.message, views.area_picker(seat.dialog, dialog_config))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_area), flags=needs(Action.MANAGE))
 async def goal_area(query: CallbackQuery, callback_data: PlanCb, seat: Participant, state: FSMContext,
-                    dialog_config: DialogConfig) -> None:
+                    dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     if (area := next((a for a in dialog_config.areas if a.key == callback_data.value), None)) is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await _step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=area.key, goal_id=0)
     await query.message.edit_text(views.ask_goal_text(area))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.send), flags=needs(Action.MANAGE))
-async def send(query: CallbackQuery, seat: Participant, session: AsyncSession, notices: Notices) -> None:
-    await _reply(query, None, None, views.sent_line(await plan.send_for_approval(session, notices, seat.dialog)))
+async def send(query: CallbackQuery, seat: Participant, session: AsyncSession, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    await _reply(query, callback_answer, None, None, views.sent_line(await plan.send_for_approval(session, notices, seat.dialog)))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal), flags=needs(Action.MANAGE))
 async def goal(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-               state: FSMContext, dialog_config: DialogConfig) -> None:
-    if found := await _named(query, session, seat, callback_data):
+               state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data):
         await state.clear()
         await views.send(query.message, views.goal_card(seat.dialog, found.goal, dialog_config), protect=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_edit), flags=needs(Action.MANAGE))
 async def goal_edit(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data):
+                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data):
         await _step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=found.goal.area, goal_id=found.goal.id)
         await query.message.answer(views.ask_goal_change(), protect_content=True)
         await query.message.answer(html.quote(found.goal.text), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_del), flags=needs(Action.MANAGE))
-async def goal_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession) -> None:
-    if found := await _named(query, session, seat, callback_data):
+async def goal_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data):
         await views.send(query.message, views.goal_removal(seat.dialog, found.goal))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_del_yes), flags=needs(Action.MANAGE))
 async def goal_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                       state: FSMContext, dialog_config: DialogConfig) -> None:
-    if not await _answered(query, change := await plan.remove_goal(session, seat.dialog, callback_data.goal_id)):
+                       state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if not _answered(callback_answer, change := await plan.remove_goal(session, seat.dialog, callback_data.goal_id)):
         return
     await state.clear()
     await query.message.edit_text(views.goal_removed(change))
@@ -161,25 +159,24 @@ async def goal_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Partic
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_new), flags=needs(Action.MANAGE))
 async def task_new(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data):
+                   state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data):
         await _step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=0)
         await query.message.answer(views.ask_new_task(found.goal), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_owner), flags=needs(Action.MANAGE))
 async def task_owner(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                     state: FSMContext, dialog_config: DialogConfig) -> None:
+                     state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     """An owner chosen in the who step: of a new task (then its period is asked), or a changed one."""
-    if not (found := await _named(query, session, seat, callback_data, answer=False)):
+    if not (found := await _named(callback_answer, session, seat, callback_data)):
         return
     data, dialog = await state.get_data(), seat.dialog
     owner = next((o for o in pl.task_owners(dialog) if str(o.id) == callback_data.value), None)
     if await state.get_state() != PlanFlow.task_who.state or int(data.get("goal_id", 0)) != found.goal.id \
             or int(data.get("task_id", 0)) != callback_data.task_id or owner is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.task_id:
         saved = await plan.edit_task(session, dialog, callback_data.task_id, owner_id=owner.id)
@@ -193,48 +190,48 @@ async def task_owner(query: CallbackQuery, callback_data: PlanCb, seat: Particip
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task), flags=needs(Action.MANAGE))
 async def task(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-               state: FSMContext, dialog_config: DialogConfig) -> None:
-    if found := await _named(query, session, seat, callback_data, task=True):
+               state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data, task=True):
         await state.clear()
         await views.send(query.message, views.task_card(seat.dialog, found.task, dialog_config), protect=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_what), flags=needs(Action.MANAGE))
 async def task_what(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data, task=True):
+                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data, task=True):
         await _step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
         await query.message.answer(views.ask_task_change(), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_who), flags=needs(Action.MANAGE))
 async def task_who(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data, task=True):
+                   state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data, task=True):
         await _step(state, PlanFlow.task_who, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
         await views.send(query.message, views.ask_owner(seat.dialog, found.goal.id, found.task.id))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_period), flags=needs(Action.MANAGE))
 async def task_period(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                      state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data, task=True):
+                      state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data, task=True):
         await _step(state, PlanFlow.task_start, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
         await query.message.answer(views.ask_date_text("start"))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_del), flags=needs(Action.MANAGE))
 async def task_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext) -> None:
-    if found := await _named(query, session, seat, callback_data, task=True):
+                   state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if found := await _named(callback_answer, session, seat, callback_data, task=True):
         await views.send(query.message, views.task_removal(seat.dialog, found.goal, found.task), protect=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_del_yes), flags=needs(Action.MANAGE))
 async def task_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-                       state: FSMContext, dialog_config: DialogConfig) -> None:
+                       state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     removed = await plan.remove_task(session, seat.dialog, callback_data.goal_id, callback_data.task_id)
-    if not await _answered(query, removed):
+    if not _answered(callback_answer, removed):
         return
     await state.clear()
     await query.message.edit_text(views.task_removed(removed.change))
@@ -341,27 +338,26 @@ async def got_task_end(message: Message, session: AsyncSession, person: Person |
 # ---- the consent givers' answers ---------------------------------------------------------------------
 
 
-async def _giver_of_version(query: CallbackQuery, data: PlanAnswerCb, seat: Participant) -> bool:
+def _giver_of_version(callback_answer: CallbackAnswer, data: PlanAnswerCb, seat: Participant) -> bool:
     """Whether the tapper gives consent and the button is about the current version (else: told why)."""
     refused = views.not_consent_giver() if not seat.consent_giver else \
         views.plan_changed_since() if data.version != seat.dialog.plan_version else None
     if refused:
-        await query.answer(refused, show_alert=True)
+        alert(callback_answer, refused)
     return refused is None
 
 
 @router.callback_query(PlanAnswerCb.filter(F.action == AnswerAction.agree), flags=needs(Action.READ_SHARED))
 async def agree(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, session: AsyncSession,
-                clock: Clock, notices: Notices) -> None:
-    if await _giver_of_version(query, callback_data, seat):
-        await _reply_and_next(query, session, seat, clock,
+                clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    if _giver_of_version(callback_answer, callback_data, seat):
+        await _reply_and_next(query, callback_answer, session, seat, clock,
                               *views.agreed_reply(await plan.agree(session, notices, seat, clock.now())))
 
 
 @router.callback_query(PlanAnswerCb.filter(F.action == AnswerAction.comment), flags=needs(Action.READ_SHARED))
-async def comment(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, state: FSMContext) -> None:
-    if await _giver_of_version(query, callback_data, seat):
-        await query.answer()
+async def comment(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    if _giver_of_version(callback_answer, callback_data, seat):
         await _step(state, PlanFlow.comment, dialog_id=seat.dialog_id, version=seat.dialog.plan_version)
         await query.message.answer(views.ask_comment())
 
@@ -392,19 +388,19 @@ async def _task_is_gone(query: CallbackQuery, callback_data: TaskCb, session: As
 
 
 @router.callback_query(TaskCb.filter(), _task_is_gone, flags=NO_DIALOG)
-async def task_gone_tapped(query: CallbackQuery) -> None:
-    await query.answer(views.task_gone_from_plan(), show_alert=True)
+async def task_gone_tapped(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, views.task_gone_from_plan())
 
 
 @router.callback_query(TaskCb.filter(F.action == TaskAction.done), flags=needs(Action.READ_SHARED))
 async def task_done(query: CallbackQuery, callback_data: TaskCb, seat: Participant, session: AsyncSession,
-                    clock: Clock, notices: Notices) -> None:
-    await _reply_and_next(query, session, seat, clock, *views.task_reply(
+                    clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    await _reply_and_next(query, callback_answer, session, seat, clock, *views.task_reply(
         await plan.mark_done(session, notices, seat, callback_data.task_id, clock.now())))
 
 
 @router.callback_query(TaskCb.filter(F.action == TaskAction.help), flags=needs(Action.READ_SHARED))
 async def task_help(query: CallbackQuery, callback_data: TaskCb, seat: Participant, session: AsyncSession,
-                    clock: Clock, notices: Notices) -> None:
-    await _reply(query, *views.task_reply(await plan.ask_for_help(session, notices, seat, callback_data.task_id,
+                    clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    await _reply(query, callback_answer, *views.task_reply(await plan.ask_for_help(session, notices, seat, callback_data.task_id,
                                                                   clock.now())))

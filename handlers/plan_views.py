@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import fmt_date
 from bot.notices import RenderContext, Rendered, renderer
 from handlers import texts
-from handlers.choose import Id
+from handlers.choose import Id, PickDialogCb
 from rules.access import ACTIVE, Action, decide
 from rules.dialog_config import Area, DialogConfig
 from rules.text import split_message, truncate
@@ -586,8 +586,9 @@ async def _tasks_assigned(ctx: RenderContext, payload: dict) -> Rendered | None:
     lines = [f"• {html.quote(t.what)} ({period(t)})" for t in mine]
     return Rendered(_(
         "📋 <b>The plan for {child} is agreed</b>\n\nYou are responsible for:\n{tasks}\n\n"
-        "You get a reminder before the end date. See the whole plan with /plan.").format(
-            child=_child(dialog), tasks="\n".join(lines)))
+        "You get a reminder before the end date.").format(child=_child(dialog), tasks="\n".join(lines)),
+        InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+            text=_("📋 See the whole plan"), callback_data=PickDialogCb(flow="plan", dialog_id=dialog.id).pack())]]))
 
 
 def task_keyboard(task: Task) -> InlineKeyboardMarkup:

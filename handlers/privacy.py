@@ -29,6 +29,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,7 +60,7 @@ from handlers.privacy_views import (
     show_consent,
     withdraw_text,
 )
-from handlers.seats import NO_DIALOG, needs
+from handlers.seats import NO_DIALOG, alert, needs
 from reports import my_data
 from rules.access import PAUSED, Action, decide
 from rules.dialog_config import DialogConfig
@@ -103,37 +104,33 @@ async def consent_command(message: Message, session: AsyncSession, person: Perso
 
 @router.callback_query(PickDialogCb.filter(F.flow == "samtykke"), flags=needs(Action.CONSENT))
 async def consent_picked(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
-    await query.answer()
     await show_consent(query.message, session, seat)
 
 
 @router.callback_query(DataInfoCb.filter(), flags=needs(Action.VIEW_PURPOSE))
 async def data_info(query: CallbackQuery, seat: Participant, session: AsyncSession, settings: Settings) -> None:
     """"Read more about your data": the fuller privacy text (the card's buttons stay)."""
-    await query.answer()
     coordinator = await session.get(Person, seat.dialog.coordinator_id)
     await query.message.answer(privacy_text(settings, coordinator), protect_content=True)
 
 
-async def _nothing_to_withdraw(query: CallbackQuery) -> None:
-    await query.answer(_("Your consent is not given at the moment, so there is nothing to withdraw."),
-                       show_alert=True)
+async def _nothing_to_withdraw(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, _("Your consent is not given at the moment, so there is nothing to withdraw."))
     await _drop_buttons(query)
 
 
 @router.callback_query(ConsentViewCb.filter(F.action == ConsentViewAction.KEEP), flags=needs(Action.CONSENT))
-async def consent_kept(query: CallbackQuery) -> None:
-    await query.answer(_("Good – your consent stands."))
+async def consent_kept(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = _("Good – your consent stands.")
     await _drop_buttons(query)
 
 
 @router.callback_query(ConsentViewCb.filter(F.action == ConsentViewAction.WITHDRAW), flags=needs(Action.CONSENT))
-async def consent_withdraw_asked(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
+async def consent_withdraw_asked(query: CallbackQuery, seat: Participant, session: AsyncSession, callback_answer: CallbackAnswer) -> None:
     if not await consent.is_given(session, seat):
-        await _nothing_to_withdraw(query)
+        await _nothing_to_withdraw(query, callback_answer)
         return
     dialog = seat.dialog
-    await query.answer()
     await query.message.answer(withdraw_text(dialog), protect_content=True,
                                reply_markup=InlineKeyboardMarkup(inline_keyboard=[
                                    button(_("Yes, withdraw my consent"), ConsentViewCb(
@@ -146,14 +143,13 @@ async def consent_withdraw_asked(query: CallbackQuery, seat: Participant, sessio
 @router.callback_query(ConsentViewCb.filter(F.action == ConsentViewAction.WITHDRAW_YES),
                        flags=needs(Action.CONSENT))
 async def consent_withdrawn(query: CallbackQuery, seat: Participant, session: AsyncSession, person: Person,
-                            clock: Clock, bot: Bot, notices: Notices) -> None:
+                            clock: Clock, bot: Bot, notices: Notices, callback_answer: CallbackAnswer) -> None:
     now = clock.now()
     done = await consent.withdraw(session, notices, seat, card=card_of(session), text_shown=withdraw_text(seat.dialog),
                                   locale=locale(), now=now)
     if not done.withdrawn:
-        await _nothing_to_withdraw(query)
+        await _nothing_to_withdraw(query, callback_answer)
         return
-    await query.answer()
     await _drop_buttons(query)
     if done.state_after == PAUSED:
         reply = _("Your consent was withdrawn {when}. The dialog about {child} is paused, and the others "
@@ -171,24 +167,23 @@ async def consent_withdrawn(query: CallbackQuery, seat: Participant, session: As
 @router.callback_query(ApproveCb.filter(), flags=needs(Action.APPROVE))
 async def approval_answer(
     query: CallbackQuery, callback_data: ApproveCb, session: AsyncSession, person: Person,
-    clock: Clock, notices: Notices, settings: Settings,
+    clock: Clock, notices: Notices, settings: Settings, callback_answer: CallbackAnswer,
 ) -> None:
     now = clock.now()
     result = await consent.approve(session, notices, settings, person, callback_data.participant_id,
                                    callback_data.answer == ApproveAnswer.YES, now=now)
     outcome, newcomer, dialog = result.outcome, result.newcomer, result.dialog
     if outcome == consent.Approved.STALE:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     if outcome == consent.Approved.REFUSED:
-        await query.answer(texts.refusal(result.refusal, result.named), show_alert=True)
+        alert(callback_answer, texts.refusal(result.refusal, result.named))
         return
     if outcome in (consent.Approved.DECIDED, consent.Approved.ANSWERED):
-        await query.answer(_("That has already been decided.") if outcome == consent.Approved.DECIDED
-                           else _("You have already answered."), show_alert=True)
+        alert(callback_answer, _("That has already been decided.") if outcome == consent.Approved.DECIDED
+                               else _("You have already answered."))
         await drop_notice_buttons(query)
         return
-    await query.answer()
     await drop_notice_buttons(query)
     who, child = texts.who(newcomer), html.quote(dialog.child_name)
     if outcome == consent.Approved.APPROVED:
@@ -246,26 +241,24 @@ async def erase_command(message: Message, session: AsyncSession, person: Person 
 
 
 @router.callback_query(EraseCb.filter(F.action == EraseAction.NO), flags=NO_DIALOG)
-async def erase_declined(query: CallbackQuery, person: Person | None) -> None:
+async def erase_declined(query: CallbackQuery, person: Person | None, callback_answer: CallbackAnswer) -> None:
     if person is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     await _drop_buttons(query)
-    await query.answer()
     await query.message.answer(_("Nothing was erased."))
 
 
 @router.callback_query(EraseCb.filter(F.action == EraseAction.YES), flags=NO_DIALOG)
 async def erase_confirmed(query: CallbackQuery, session: AsyncSession, person: Person | None, clock: Clock,
-                          settings: Settings, notices: Notices, state: FSMContext) -> None:
+                          settings: Settings, notices: Notices, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if person is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     await _drop_buttons(query)
     if not await privacy.may_erase(session, person):
-        await query.answer(coordinator_refusal(), show_alert=True)
+        alert(callback_answer, coordinator_refusal())
         return
-    await query.answer()
     await state.clear()
     await privacy.erase(session, notices, person, now=clock.now(), keep=settings.keep_on_erase_set,
                         text_shown=erase_text(settings.keep_on_erase_set), locale=locale(), actor_id=person.id)
@@ -360,14 +353,12 @@ async def close_reason(message: Message, session: AsyncSession, person: Person |
 @router.callback_query(CloseCb.filter(F.action == CloseAction.DIALOG), flags=needs(Action.CLOSE))
 async def close_dialog_chosen(query: CallbackQuery, seat: Participant, state: FSMContext) -> None:
     await _drop_buttons(query)
-    await query.answer()
     await _ask_reason(query.message, state, seat.dialog)
 
 
 @router.callback_query(CloseCb.filter(F.action == CloseAction.NO), flags=needs(Action.CLOSE))
 async def close_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     await _drop_buttons(query)
-    await query.answer()
     await state.clear()
     # staff: the coordinator closes a dialog (/luk)
     await query.message.answer(_("Cancelled. The dialog is still open."))
@@ -375,7 +366,7 @@ async def close_cancelled(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(CloseCb.filter(F.action == CloseAction.YES), flags=needs(Action.CLOSE))
 async def close_confirmed(query: CallbackQuery, seat: Participant, session: AsyncSession, state: FSMContext,
-                          clock: Clock, notices: Notices) -> None:
+                          clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
     await _drop_buttons(query)
     data = await state.get_data()
     closed = None
@@ -383,10 +374,9 @@ async def close_confirmed(query: CallbackQuery, seat: Participant, session: Asyn
             and data.get("reason"):
         closed = await privacy.close(session, notices, seat.dialog_id, data["reason"], clock.now())
     if closed is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     await state.clear()
-    await query.answer()
     # staff: the coordinator closes a dialog (/luk)
     await query.message.answer(_(
         "The dialog about {child} is closed, and everyone in it has been told. "

@@ -34,6 +34,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +54,7 @@ from handlers.reports_views import (  # noqa: F401 (the callback data, imported 
     RefAnswerCb,
     RefCb,
 )
-from handlers.seats import needs
+from handlers.seats import alert, answer_now, needs
 from reports import referrals as rf
 from reports.common import localized, render
 from reports.letter import letter_data, letter_filename, render_letter
@@ -122,13 +123,13 @@ def _chat_id(query: CallbackQuery) -> int:
 
 @router.callback_query(OverviewPdfCb.filter(), flags=needs(Action.READ_SHARED))
 async def overview_pdf(query: CallbackQuery, callback_data: OverviewPdfCb, seat: Participant, session: AsyncSession,
-                       dialog_config: DialogConfig, settings: Settings, clock: Clock, notices: Notices) -> None:
+                       dialog_config: DialogConfig, settings: Settings, clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
     if not await docs.overview(session, notices, seat, callback_data.round_no, callback_data.area,
                                config=dialog_config, settings=settings, now=clock.now(), locale=_locale(),
                                caption=views.overview_caption):
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer(_("The PDF is on its way – it comes in a moment."))
+    callback_answer.text = _("The PDF is on its way – it comes in a moment.")
 
 
 # ---- /referat ----------------------------------------------------------------------------------------
@@ -145,7 +146,6 @@ async def referat_command(message: Message, session: AsyncSession, person: Perso
 @router.callback_query(PickDialogCb.filter(F.flow == "referat"), flags=MANAGE)
 async def referat_picked(query: CallbackQuery, seat: Participant, session: AsyncSession,
                          dialog_config: DialogConfig, settings: Settings, clock: Clock, notices: Notices) -> None:
-    await query.answer()
     await _referat(query.message, session, seat, dialog_config, settings, clock, notices)
 
 
@@ -168,7 +168,6 @@ async def referral_command(message: Message, session: AsyncSession, person: Pers
 
 @router.callback_query(PickDialogCb.filter(F.flow == "indstilling"), flags=MANAGE)
 async def referral_picked(query: CallbackQuery, seat: Participant, session: AsyncSession) -> None:
-    await query.answer()
     await _referral_start(query.message, session, seat)
 
 
@@ -179,13 +178,13 @@ async def _referral_start(message: Message, session: AsyncSession, p: Participan
 
 @router.callback_query(RefCb.filter(F.action == RefAction.get), flags=MANAGE)
 async def referral_get(query: CallbackQuery, callback_data: RefCb, seat: Participant, session: AsyncSession,
-                       clock: Clock, settings: Settings) -> None:
+                       clock: Clock, settings: Settings, callback_answer: CallbackAnswer) -> None:
     value = callback_data.value
     referral = await referrals.fetch(session, seat, int(value), clock.now()) if is_id(value) else None
     if referral is None:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
+    await answer_now(query, callback_answer)  # before the upload
     dialog = seat.dialog
     with localized(settings.default_locale):
         name = referral_filename(referral.receiver, dialog.child_name, draft=False)
@@ -196,17 +195,15 @@ async def referral_get(query: CallbackQuery, callback_data: RefCb, seat: Partici
 
 @router.callback_query(RefCb.filter(F.action == RefAction.cancel), flags=MANAGE)
 async def referral_cancel(query: CallbackQuery) -> None:
-    await query.answer()
     await query.message.edit_text(_("Cancelled. No referral was asked for."))
 
 
-async def _referral_askable(query: CallbackQuery, seat: Participant, receiver: str
-                            ) -> list[Participant] | None:
+async def _referral_askable(query: CallbackQuery, callback_answer: CallbackAnswer, seat: Participant,
+                            receiver: str) -> list[Participant] | None:
     """Who must approve a referral to `receiver`; None (and the person is told) when it cannot be asked."""
     if receiver not in rf.RECEIVERS:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return None
-    await query.answer()
     givers, missing = referrals.approvers(seat.dialog)
     if not givers or missing:
         await query.message.answer(views.referral_cannot(givers, missing), protect_content=True)
@@ -215,8 +212,8 @@ async def _referral_askable(query: CallbackQuery, seat: Participant, receiver: s
 
 
 @router.callback_query(RefCb.filter(F.action == RefAction.to), flags=MANAGE)
-async def referral_to(query: CallbackQuery, callback_data: RefCb, seat: Participant) -> None:
-    givers = await _referral_askable(query, seat, callback_data.value)
+async def referral_to(query: CallbackQuery, callback_data: RefCb, seat: Participant, callback_answer: CallbackAnswer) -> None:
+    givers = await _referral_askable(query, callback_answer, seat, callback_data.value)
     if givers is not None:
         text, keyboard = views.referral_confirm(seat.dialog, callback_data.value, givers)
         await query.message.edit_text(text, reply_markup=keyboard)
@@ -224,8 +221,8 @@ async def referral_to(query: CallbackQuery, callback_data: RefCb, seat: Particip
 
 @router.callback_query(RefCb.filter(F.action == RefAction.ask), flags=MANAGE)
 async def referral_ask(query: CallbackQuery, callback_data: RefCb, seat: Participant, session: AsyncSession,
-                       clock: Clock, notices: Notices) -> None:
-    givers = await _referral_askable(query, seat, callback_data.value)
+                       clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
+    givers = await _referral_askable(query, callback_answer, seat, callback_data.value)
     if givers is not None:
         referral = await referrals.ask(session, notices, seat, callback_data.value, clock.now())
         await query.message.edit_text(views.referral_asked(seat.dialog, referral, givers))
@@ -237,17 +234,16 @@ async def referral_ask(query: CallbackQuery, callback_data: RefCb, seat: Partici
 @router.callback_query(RefAnswerCb.filter(), flags=needs(Action.CONSENT))
 async def referral_answer(query: CallbackQuery, callback_data: RefAnswerCb, seat: Participant,
                           session: AsyncSession, clock: Clock, notices: Notices, settings: Settings,
-                          dialog_config: DialogConfig) -> None:
+                          dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     approves = None if callback_data.answer == RefAnswer.view else callback_data.answer == RefAnswer.yes
     answered = await referrals.answer(
         session, notices, seat, callback_data.referral_id, approves, config=dialog_config, settings=settings,
         now=clock.now(), locale=_locale(), draft_caption=views.draft_caption,
         make_pdf=lambda data: render(render_referral, data, settings.default_locale))
-    alert = views.answer_alert(answered, seat.dialog)
-    if alert is not None:
-        await query.answer(alert[0], show_alert=alert[1])
+    told = views.answer_alert(answered, seat.dialog)
+    if told is not None:
+        callback_answer.text, callback_answer.show_alert = told
         return
-    await query.answer()
     if query.message:
         await drop_notice_buttons(query)  # a merged notice keeps the others' buttons
         await query.message.answer(views.answer_reply(answered.reply))
@@ -268,7 +264,6 @@ async def letter_command(message: Message, session: AsyncSession, person: Person
 
 @router.callback_query(PickDialogCb.filter(F.flow == "brev"), flags=INVITE)
 async def letter_picked(query: CallbackQuery, seat: Participant) -> None:
-    await query.answer()
     await _letter_start(query.message, seat)
 
 
@@ -279,7 +274,6 @@ async def _letter_start(message: Message, p: Participant) -> None:
 
 @router.callback_query(LetterCb.filter(F.action == LetterAction.cancel), flags=INVITE)
 async def letter_cancel(query: CallbackQuery) -> None:
-    await query.answer()
     await query.message.edit_text(_("Cancelled. No letter was made, and the earlier link still works."))
 
 
@@ -289,32 +283,31 @@ def _gone() -> str:
 
 @router.callback_query(LetterCb.filter(F.action == LetterAction.who), flags=INVITE)
 async def letter_who(query: CallbackQuery, callback_data: LetterCb, seat: Participant, session: AsyncSession,
-                     clock: Clock, settings: Settings) -> None:
+                     clock: Clock, settings: Settings, callback_answer: CallbackAnswer) -> None:
     target = await docs.letter_target(session, seat.dialog, callback_data.participant_id)
     if target is None:
-        await query.answer(_gone(), show_alert=True)
+        alert(callback_answer, _gone())
         return
-    await query.answer()
     text, keyboard = views.letter_who(seat.dialog, target, docs.link_expires(settings, clock.now()))
     await query.message.edit_text(text, reply_markup=keyboard)
 
 
 @router.callback_query(LetterCb.filter(F.action == LetterAction.make), flags=INVITE)
 async def letter_make(query: CallbackQuery, callback_data: LetterCb, seat: Participant, session: AsyncSession,
-                      clock: Clock, settings: Settings, bot: Bot) -> None:
+                      clock: Clock, settings: Settings, bot: Bot, callback_answer: CallbackAnswer) -> None:
     lang = callback_data.lang
     if lang not in ("da", "en"):
         if await docs.letter_target(session, seat.dialog, callback_data.participant_id) is None:
-            await query.answer(_gone(), show_alert=True)
+            alert(callback_answer, _gone())
         else:
-            await query.answer(texts.stale_button(), show_alert=True)
+            alert(callback_answer, texts.stale_button())
         return
     now = clock.now()
     made = await docs.letter(session, seat, callback_data.participant_id, settings=settings, now=now)
     if made is None:
-        await query.answer(_gone(), show_alert=True)
+        alert(callback_answer, _gone())
         return
-    await query.answer()
+    await answer_now(query, callback_answer)  # before the letter is rendered
     me = await bot.me()
     data = letter_data(seat.dialog, made.target, f"https://t.me/{me.username}?start={made.token}", made.expires_at,
                        settings, now)

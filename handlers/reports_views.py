@@ -102,8 +102,8 @@ def referat_caption(dialog: Dialog, round_no: int) -> str:
 def referat_note(made: Referat, dialog: Dialog) -> str:
     """What the coordinator is told while their /referat is made."""
     if made.closed and made.meeting is not None:
-        return _("The minutes of the meeting on {date} (round {round}) are on their way.").format(
-            date=fmt_date(made.meeting.starts_at), round=made.meeting.round_no)
+        return _("The minutes of the meeting on {date} are on their way.").format(
+            date=fmt_date(made.meeting.starts_at))
     return _("No meeting has been closed yet, so you get the minutes of round {round} so far, marked "
              "preliminary. When you close the meeting, everyone gets the minutes.").format(round=dialog.round_no)
 

@@ -6,6 +6,7 @@ from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from handlers import texts
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.desk_views import open_button
 from handlers.home_views import with_next_step
-from handlers.seats import needs
+from handlers.seats import alert, needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
 from services import ruler as ruler_service
@@ -60,7 +61,6 @@ async def scale_command(message: Message, session: AsyncSession, person: Person 
 async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                        person: Person | None, dialog_config: DialogConfig) -> None:
     participant = seat
-    await query.answer()
     text, keyboard = _ruler_card(participant, dialog_config)
     await query.message.answer(text, reply_markup=keyboard)
 
@@ -86,27 +86,24 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
 
 @router.callback_query(ScaleCb.filter(), flags=needs(Action.SCALE))
 async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Participant, session: AsyncSession,
-                       person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices) -> None:
+                       person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
     participant = seat
     dialog = participant.dialog
     if callback_data.round_no != dialog.round_no:
-        await query.answer(_("That round has ended. Type /skala to place the situation for the new round."),
-                           show_alert=True)
+        alert(callback_answer, _("That round has ended. Type /skala to place the situation for the new round."))
         return
     ruler = _ruler(participant, dialog_config)
     value = callback_data.value
     if callback_data.action == "again":
-        await query.answer()
         text, keyboard = _ruler_card(participant, dialog_config)
         await query.message.edit_text(text, reply_markup=keyboard)
         return
     if not 1 <= value <= 10 or callback_data.action not in ("pick", "confirm"):
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
     field = ruler.field_for(value)
     loc = _locale()
     if callback_data.action == "pick":
-        await query.answer()
         await query.message.edit_text(
             _("You chose <b>{value}</b>: {emoji} <b>{field}</b>\n{bar}\n\n{description}\n\nIs that your number?").format(
                 value=value, emoji=field.emoji, field=html.quote(field.name(loc)), bar=ruler.bar(value),
@@ -124,9 +121,8 @@ async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Parti
     placed = await ruler_service.put_number(session, notices, participant, value, callback_data.round_no,
                                             dialog_config, now)
     if placed.outcome != ruler_service.Placed.SAVED:
-        await query.answer(texts.stale_button(), show_alert=True)
+        alert(callback_answer, texts.stale_button())
         return
-    await query.answer()
     text, keyboard = await with_next_step(_(
         "Saved: <b>{value}</b> {emoji} {field}.\n\nThe others can see your number. "
         "You can change it until the meeting.").format(
@@ -174,7 +170,6 @@ async def assessment_command(message: Message, session: AsyncSession, person: Pe
 async def assessment_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: Participant, session: AsyncSession,
                             person: Person | None, dialog_config: DialogConfig, clock: Clock) -> None:
     participant = seat
-    await query.answer()
     text = await render_assessment(session, participant, dialog_config)
     await _audit_assessment(session, participant, clock)
     await query.message.answer(text, protect_content=True)

@@ -14,6 +14,12 @@ handler never runs; otherwise the seat is injected as `seat`.
 
 Handlers about no dialog (choosing the language, `/ny`, erasing one's own data) say so
 with `flags=NO_DIALOG`; tests/test_seats.py fails for a callback handler with neither.
+
+Answering the tap: aiogram's CallbackAnswerMiddleware runs inside this one (bot/app.py) and
+answers once, after the handler, with what the handler set on its `callback_answer`
+(`alert(callback_answer, text)`, or `.text` for a toast). A refused seat is answered here,
+and the handler (and that middleware) never runs. Before slow work (a PDF rendered or
+uploaded) a handler answers at once with `answer_now`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +41,19 @@ from storage.models import Goal, InputEntry, Meeting, Participant, Referral, Tas
 
 SEAT = "seat"
 NO_DIALOG: dict[str, Any] = {SEAT: "no dialog"}
+
+
+def alert(callback_answer: CallbackAnswer, text: str) -> None:
+    """Answer the tap with `text` as an alert (CallbackAnswerMiddleware sends it after the handler)."""
+    callback_answer.text = text
+    callback_answer.show_alert = True
+
+
+async def answer_now(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """Answer the tap at once rather than after the handler: before slow work (a PDF rendered or
+    uploaded), so the button stops spinning."""
+    callback_answer.disable()
+    await query.answer()
 
 
 def needs(action: Action) -> dict[str, Any]:

@@ -127,12 +127,8 @@ class Participant(Base):
     # None, and the coordinator enters their consent, input and number for them (services/on_behalf.py).
     offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    # Joined, not selectin: a seat comes with its dialog and person in the same SELECT (a
-    # selectin load is a statement of its own each time, even for rows the session already
-    # holds). The dialog's participants still follow in one more (Dialog.participants).
-    dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="joined", join_depth=2,
-                                          innerjoin=True)
-    person: Mapped[Person | None] = relationship(lazy="joined")
+    dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="selectin", join_depth=2)
+    person: Mapped[Person | None] = relationship(lazy="selectin")
 
 
 class Invitation(Base):
@@ -215,7 +211,7 @@ class InputEntry(Base):
     # without Telegram (shown as "written by the coordinator for ..."). No foreign key, as above.
     written_by_id: Mapped[int | None] = mapped_column(Integer)
 
-    participant: Mapped[Participant] = relationship(lazy="joined", innerjoin=True)  # one SELECT (Participant)
+    participant: Mapped[Participant] = relationship(lazy="selectin")
 
 
 class Score(Base):

@@ -24,6 +24,7 @@ from tests.helpers import (
     snapshot,
 )
 
+
 def media_answer(app: App) -> str:
     """What the bot answers a photo, sticker or voice message outside any step (in Danish)."""
     with app.i18n.context(), app.i18n.use_locale("da"):
@@ -178,8 +179,10 @@ async def test_html_characters_are_shown_literally(cast: Cast, samspil: App) -> 
     assert f"Det handler det om (23. november 2026):\n{purpose}\n" in card.text
     assert "• Mette <Hansen> & co (Mor & <3)" in card.text
     listed = await cast.say(coord, "/dialoger")
-    assert "Ali <b>& (barn (0-14 år))" in listed.text and "⏳ Mette <Hansen> & co (Mor & <3)" not in listed.text
-    assert "✅ Mette <Hansen> & co (Mor & <3)" in listed.text
+    assert "Ali <b>& (#1)" in listed.text  # one line per dialog, shown as typed
+    card = await cast.tap_text(coord, "Ali <b>& (#1)")  # the dialog's card on the desk
+    assert "Ali <b>& (barn (0-14 år))" in card.text and "⏳ Mette <Hansen> & co (Mor & <3)" not in card.text
+    assert "✅ Mette <Hansen> & co (Mor & <3)" in card.text
 
 
 async def test_buttons_from_old_messages_are_refused(cast: Cast, samspil: App) -> None:

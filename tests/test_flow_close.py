@@ -124,7 +124,9 @@ async def test_luk_closes_tells_everyone_and_nobody_sees_the_content(
 
     # The coordinator still sees it in /dialoger, as closed; nothing is left to close or invite to.
     listing = await cast.say(coord, "/dialoger")
-    assert f"Lukket 23. november 2026 kl. 10.30: {REASON}" in listing.text
+    assert "🔒 Emma (#1) – Lukket 23.11.2026" in listing.text
+    card = await cast.tap_text(coord, "Emma (#1)")
+    assert f"Lukket 23. november 2026 kl. 10.30: {REASON}" in card.text
     assert (await cast.say(coord, "/luk")).text == "Du har ingen åbne dialoger at lukke."
     assert (await cast.say(coord, "/inviter")).text.startswith("Du har ingen åbne dialoger.")
     # An old confirmation tapped again: already closed, nothing changes.

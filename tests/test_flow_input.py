@@ -248,7 +248,7 @@ async def test_shared_input_is_frozen_and_a_correction_is_a_new_entry(fam, cast,
                                                 value="worries").pack())
     await cast.settle()
     answer = await mom.phone.wait_answer()
-    assert answer.show_alert and "allerede delt og kan ikke længere ændres" in answer.text
+    assert answer.show_alert and "Det input er allerede delt. Det kan ikke ændres mere." in answer.text
     assert new_bot(mom, mark) == []
 
     # The same area again: a fresh draft beside the shared entry.

@@ -88,7 +88,7 @@ async def test_a_bad_time_gets_a_clear_danish_answer_and_nothing_is_stored(fam, 
     coord = fam.coord
     ask = await cast.say(coord, "/moede")
     assert ask.text == (
-        "Nyt dialogmøde – dialogen om Emma (trin 1 af 2)\n\nHvornår skal mødet være?\n"
+        "Nyt dialogmøde – Emma (trin 1 af 2)\n\nHvornår skal mødet være?\n"
         "Skriv dato og klokkeslæt, fx \"12/3 14:00\", \"12.03.2027 kl. 14\" eller \"i morgen kl. 9\".\n\n"
         "Skriv /annuller for at stoppe.")
     before = await snapshot(samspil)
@@ -97,7 +97,7 @@ async def test_a_bad_time_gets_a_clear_danish_answer_and_nothing_is_stored(fam, 
         "torsdag": "Skriv også et klokkeslæt, fx \"12/3 kl. 14\".",
         "31/2 kl. 14": "Den dato findes ikke (eller ligger for langt ude i fremtiden). Tjek den, og skriv den "
                        "igen, fx \"12/3 14:00\".",
-        "i dag kl. 8": "Det tidspunkt er allerede passeret. Skriv et tidspunkt, der ligger forude.",
+        "i dag kl. 8": "Det tidspunkt er allerede gået. Skriv et senere tidspunkt.",
         "når det passer": "Jeg kan ikke læse det som en dato og et klokkeslæt. Skriv fx \"12/3 14:00\", "
                           "\"12.03.2027 kl. 14\" eller \"i morgen kl. 9\".",
     }
@@ -110,15 +110,15 @@ async def test_a_bad_time_gets_a_clear_danish_answer_and_nothing_is_stored(fam, 
     # Nothing was stored, and the person is still at the step: a good time goes on to the place.
     assert await snapshot(samspil) == before
     assert await fsm(samspil, coord) == state_before
-    assert (await cast.say(coord, "3/12 kl. 14")).text.startswith("Dialogmøde – dialogen om Emma (trin 2 af 2)")
+    assert (await cast.say(coord, "3/12 kl. 14")).text.startswith("Dialogmøde – Emma (trin 2 af 2)")
 
 
 async def test_each_accepted_form_is_read_and_the_invitation_goes_to_everyone_joined(fam, cast, samspil):
     coord = fam.coord
     await cast.say(coord, "/moede")
     place_q = await cast.say(coord, "12/3 14:00")
-    assert place_q.text == ("Dialogmøde – dialogen om Emma (trin 2 af 2)\n\n"
-                            "Hvor skal mødet være? Skriv stedet, eller indsæt linket til videomødet.")
+    assert place_q.text == ("Dialogmøde – Emma (trin 2 af 2)\n\n"
+                            "Hvor skal mødet være? Skriv stedet, eller sæt linket til videomødet ind.")
     # A place that is too long, or holds a CPR number, is refused; the step stays.
     assert (await cast.say(coord, "x" * 301)).text == in_danish(samspil, texts.too_long, 300)
     assert (await cast.say(coord, "Hos familien, Emma 120315-1234")).text == in_danish(samspil, texts.cpr_refused)
@@ -152,17 +152,17 @@ async def test_each_accepted_form_is_read_and_the_invitation_goes_to_everyone_jo
     for who in (fam.mom, fam.dad, fam.teacher):
         [notice] = texts_with(who, "Indkaldelse til dialogmøde")
         assert notice == (
-            "📅 Indkaldelse til dialogmøde – dialogen om Emma\n\n"
+            "📅 Indkaldelse til dialogmøde – Emma\n\n"
             f"🗓 {WHEN_DA}\n📍 {PLACE}\n\n"
-            "Camilla Tovholder leder mødet. Vi gennemgår jeres input og skaleringer, sætter et fælles mål "
-            "på linealen og lægger sammen en plan (Mål & Plan).\n\nKommer du?")
+            "Camilla Tovholder leder mødet. Vi ser på jeres input og alles tal. Vi sætter et fælles mål "
+            "på linealen. Og vi laver en plan sammen (Mål & Plan).\n\nKommer du?")
         assert last_bot(who).buttons == [["✅ Jeg kommer", "❌ Jeg kan ikke"]]
         assert last_bot(who).protect_content
     assert texts_with(coord, "Indkaldelse til dialogmøde") == []  # the coordinator leads it
 
     # One meeting at a time: /moede now shows it instead of asking for a new one.
     card = await cast.say(coord, "/moede")
-    assert card.text.startswith("Dialogmøde – dialogen om Emma, runde 1")
+    assert card.text.startswith("Dialogmøde – Emma (møde 1)")
     assert card.buttons == [["🕑 Flyt mødet"], ["✖️ Aflys mødet"]]  # not "Start" before the day
 
 
@@ -171,7 +171,8 @@ async def test_answers_reach_the_coordinator_who_sees_who_is_coming(fam, cast):
     await schedule(fam)
     await cast.rsvp(mom, coming=True)
     # Then her next step (#12): she has written no input in this round yet.
-    assert last_bot(mom).text == ("Tak – du har svaret: Jeg kommer.\nDu kan ændre dit svar med /moede.\n\n"
+    assert last_bot(mom).text == ("Tak – du har svaret: Jeg kommer.\nDu kan ændre dit svar med knapperne i "
+                                  "invitationen.\n\n"
                                   "Næste skridt: Skriv, hvad du er bekymret for, hvad der går godt, "
                                   "og hvad du ønsker, der skal ske.")
     assert last_bot(mom).buttons == [["✏️ Skriv dit input"]]
@@ -186,7 +187,7 @@ async def test_answers_reach_the_coordinator_who_sees_who_is_coming(fam, cast):
 
     card = await cast.say(coord, "/moede")
     assert card.text == (
-        "Dialogmøde – dialogen om Emma, runde 1\n"
+        "Dialogmøde – Emma (møde 1)\n"
         f"🗓 {WHEN_DA}\n📍 {PLACE}\n\n"
         "Hvem kommer?\n"
         "✅ Mette (Mor): kommer\n"
@@ -196,12 +197,12 @@ async def test_answers_reach_the_coordinator_who_sees_who_is_coming(fam, cast):
     # The same answer again changes nothing and tells nobody.
     before = len(coord.phone.bot_messages)
     await cast.rsvp(mom, coming=True)
-    assert mom.phone.last_answer.text == "Dit svar er allerede registreret."
+    assert mom.phone.last_answer.text == "Dit svar er allerede gemt."
     assert len(coord.phone.bot_messages) == before
 
     # A participant sees the meeting and their own answer in /moede, and can change it there.
     view = await cast.say(dad, "/moede")
-    assert view.text == f"Dialogmøde – dialogen om Emma\n\n🗓 {WHEN_DA}\n📍 {PLACE}\n\nDit svar: Jeg kan ikke."
+    assert view.text == f"Dialogmøde – Emma\n\n🗓 {WHEN_DA}\n📍 {PLACE}\n\nDit svar: Jeg kan ikke."
     await cast.tap(dad, "✅ I'm coming")
     assert texts_with(coord, "Lars (Far) kommer til dialogmødet")
     assert (await responses(fam))[await participant_id(fam, dad)] is True
@@ -233,10 +234,10 @@ async def test_moving_tells_everyone_asks_again_and_the_old_reminders_lapse(fam,
     assert moved.starts_at == datetime(2026, 12, 10, 14, 30, tzinfo=UTC)
     assert await responses(fam) == {}  # the answers were for the old time
     for who in (mom, fam.dad, fam.teacher):
-        assert texts_with(who, "Dialogmødet er flyttet") == [
-            "🕑 Dialogmødet er flyttet – dialogen om Emma\n\n"
-            "Nyt tidspunkt: torsdag den 10. december 2026 kl. 15.30\n📍 Skolen, mødelokale 2\n\n"
-            "Kommer du på det nye tidspunkt?"]
+        assert texts_with(who, "Mødet om Emma er flyttet") == [
+            "🕑 Mødet om Emma er flyttet\n\n"
+            "Ny tid: torsdag den 10. december 2026 kl. 15.30\n📍 Skolen, mødelokale 2\n\n"
+            "Kan du komme på den nye tid?"]
     statuses = {r.key: r.status for r in await outbox_rows(fam)}
     assert all(statuses[r.key] == "cancelled" for r in old_rows)
 
@@ -249,11 +250,11 @@ async def test_moving_tells_everyone_asks_again_and_the_old_reminders_lapse(fam,
     # The old reminder times pass in silence; the new ones come.
     clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))  # 09:00, 3 days before the old time
     await cast.settle()
-    assert all(texts_with(w, "Husk at give dit input") == [] for w in (mom, fam.dad, fam.teacher))
+    assert all(texts_with(w, "Husk dit input og dit tal") == [] for w in (mom, fam.dad, fam.teacher))
     clock.set(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))  # 09:00, 3 days before the new time
     await cast.settle()
     for who in (mom, fam.dad, fam.teacher):
-        [reminder] = texts_with(who, "Husk at give dit input")
+        [reminder] = texts_with(who, "Husk dit input og dit tal")
         assert "Dialogmødet om Emma er torsdag den 10. december 2026 kl. 15.30." in reminder
 
 
@@ -271,8 +272,8 @@ async def test_cancelling_tells_everyone_and_no_reminder_follows(fam, cast, cloc
     assert cancelled.status == "cancelled"
     for who in (fam.mom, fam.dad, fam.teacher):
         assert texts_with(who, "er aflyst") == [
-            f"✖️ Dialogmødet {WHEN_DA} er aflyst – dialogen om Emma.\n\n"
-            "Tovholderen giver besked om et nyt tidspunkt."]
+            f"✖️ Mødet om Emma {WHEN_DA} er aflyst\n\n"
+            "Tovholderen giver dig en ny tid."]
     pending = [r for r in await outbox_rows(fam) if r.status == "pending"]
     assert pending == []
 
@@ -286,7 +287,7 @@ async def test_cancelling_tells_everyone_and_no_reminder_follows(fam, cast, cloc
     await cast.settle()
     assert fam.dad.phone.last_answer.text == "Det møde er aflyst. Skriv /moede for at se, hvordan det står til."
     # A new meeting can be scheduled.
-    assert (await cast.say(coord, "/moede")).text.startswith("Nyt dialogmøde – dialogen om Emma")
+    assert (await cast.say(coord, "/moede")).text.startswith("Nyt dialogmøde – Emma")
 
 
 # ---- the meeting itself -----------------------------------------------------------------------
@@ -315,30 +316,30 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     assert card.buttons[0] == ["▶️ Start mødet"]
     agenda = await cast.tap(coord, "▶️ Start the meeting")
     assert agenda.text == (
-        "Dialogmødet er i gang – dialogen om Emma, runde 1\n\n"
+        "Dialogmøde 1 er i gang – Emma\n\n"
         "Dagsorden\n"
         "1. Præsentation: alle deltagere præsenterer sig\n"
-        "2. Gennemgang af input og skaleringer (/oversigt og /vurdering)\n"
+        "2. Vi ser på input og alles tal (/oversigt og /vurdering)\n"
         "3. Fælles mål på linealen\n"
         "4. Mål & Plan (/plan)\n\n"
-        "Input og skalering i runde 1\n"
-        "Mette (Mor): ✅ input · ✅ skaleret 6\n"
-        "Lars (Far): ❔ intet input · ❔ ikke skaleret\n"
-        "Hanne (Klasselærer): ❔ intet input · ✅ skaleret 4\n\n"
-        "🎯 Fælles mål: ikke sat endnu")
-    assert agenda.buttons == [["🎯 Sæt fælles mål"], ["📋 Mål & Plan"], ["⏹ Afslut mødet"]]
+        "Input og tal på linealen før møde 1\n"
+        "Mette (Mor): ✅ input · ✅ tal: 6\n"
+        "Lars (Far): ❔ intet input · ❔ intet tal endnu\n"
+        "Hanne (Klasselærer): ❔ intet input · ✅ tal: 4\n\n"
+        "🎯 Fælles mål på linealen: ikke sat endnu")
+    assert agenda.buttons == [["🎯 Sæt fælles mål på linealen"], ["📋 Mål & Plan"], ["⏹ Afslut mødet"]]
     assert (await meetings(fam))[0].status == "open"
 
     # The joint target on the ruler, shown to everyone in /vurdering.
     question = await cast.tap(coord, "🎯 Set the joint target")
-    assert question.text.startswith("Fælles mål – Børnelinealen\n\nHvor på linealen vil I gerne se Emmas situation")
+    assert question.text.startswith("Fælles mål på linealen – Børnelinealen\n\nHvor på linealen vil I gerne have, at Emma er")
     assert question.buttons == [["1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
     set_ = await cast.tap_text(coord, "4")
-    assert set_.text.startswith(f"🎯 Fælles mål sat: 4 🟨 Let bekymring\n{RULER.bar(4)}")
+    assert set_.text.startswith(f"🎯 Fælles mål på linealen: 4 🟨 Let bekymring\n{RULER.bar(4)}")
     view = await cast.say(dad, "/vurdering")
     assert view.text.startswith(
         "Alles tal på linealen – Børnelinealen, Emma, før møde 1\n\n"
-        f"🎯 Fælles mål: 4 Let bekymring\n{RULER.bar(4)}\n\n")
+        f"🎯 Fælles mål på linealen: 4 Let bekymring\n{RULER.bar(4)}\n\n")
     async with samspil.sessionmaker() as s:
         row = await s.scalar(select(DialogRound).where(DialogRound.round_no == 1))
         assert (row.joint_target, row.target_set_at) == (4, clock.now())
@@ -353,7 +354,7 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     check = await cast.tap(coord, "Not yet ➡️")
     assert check.text.startswith("Tjek referatet – dialogen om Emma")
     closed = await cast.tap(coord, "✅ Close the meeting and send the minutes", expect="Mødet er afsluttet")
-    assert closed.text.startswith("Mødet er afsluttet. Runde 2 er begyndt")
+    assert closed.text.startswith("Mødet er afsluttet. Før møde 2 skriver alle nyt input")
     # The report is the minutes: everyone gets it as a PDF they may keep.
     docs = [d for d in coord.phone.documents if d.file_name.endswith(".pdf")]
     assert docs and not docs[-1].protect_content
@@ -364,8 +365,8 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     assert [(r.round_no, r.ended_at is not None, r.joint_target) for r in rounds] == [(1, True, 4), (2, False, None)]
     for who in (mom, dad, teacher):
         assert texts_with(who, "Dialogmødet om Emma er slut") == [
-            "Dialogmødet om Emma er slut – tak for i dag.\n\nDu kan se planen med /plan. Inden næste møde "
-            "giver I nye input og skalerer igen: det er runde 2."]
+            "Dialogmødet om Emma er slut. Tak for i dag.\n\nHer kan du se planen. Før næste møde skriver du nyt "
+            "input og sætter dit tal på linealen igen."]
 
     # New input goes to round 2; round 1 is kept.
     home = await cast.say(mom, "/input")
@@ -376,7 +377,7 @@ async def test_on_the_day_the_meeting_opens_with_the_agenda_target_and_close_sta
     assert [(e.round_no, e.worries) for e in await entries(fam, mom)] == [
         (1, "Emma sover dårligt."), (2, "Det går lidt bedre med søvnen.")]
     view = await cast.say(dad, "/vurdering")
-    assert "runde 2\n\n🎯 Fælles mål: 4 Let bekymring (sat på mødet i runde 1)" in view.text
+    assert "før møde 2\n\n🎯 Fælles mål på linealen: 4 Let bekymring (sat på møde 1)" in view.text
     # And a new meeting can be scheduled for round 2.
     assert (await cast.say(coord, "/moede")).text.startswith("Nyt dialogmøde")
 

@@ -106,7 +106,7 @@ async def test_closing_records_the_minutes_and_the_family_gets_a_new_edition_whe
         assert len(p.phone.documents) == 1, p.name
         doc = p.phone.documents[0]
         assert doc.file_name == "referat-emma-2026-12-03.pdf" and not doc.protect_content
-        assert doc.caption.startswith("📄 Referat af dialogmødet om Emma 3. december 2026")
+        assert doc.caption.startswith("📄 Referat fra mødet om Emma 3. december 2026")
         text = text_of(doc.data)
         for expected in ("Referat af dialogmøde", "Sagsnummer 27.15.08-A26-1234-26", "Kommune Faxe Kommune",
                          "Referent Camilla Tovholder (Tovholder)", "Udarbejdet 3. december 2026 kl. 13.50",
@@ -140,9 +140,9 @@ async def test_closing_records_the_minutes_and_the_family_gets_a_new_edition_whe
         assert len(p.phone.documents) == 2, p.name
         doc = p.phone.documents[1]
         assert doc.file_name == "referat-emma-2026-12-03-udgave-2.pdf" and not doc.protect_content
-        assert "Den erstatter det referat, du fik før." in doc.caption
+        assert "Det nye referat erstatter det gamle." in doc.caption
         text = text_of(doc.data)
-        assert ("Ny udgave dd. 4. december 2026 kl. 10.15 – erstatter referatet fra 3. december 2026 kl. 13.50."
+        assert ("Ny udgave 4. december 2026 kl. 10.15. Den erstatter referatet fra 3. december 2026 kl. 13.50."
                 in text)
         assert "Familien har godkendt planen. Det er den plan, der gælder nu." in text
         assert "Meldt afbud: Lars (Far)" in text and "Sagsnummer 27.15.08-A26-1234-26" in text
@@ -166,5 +166,5 @@ async def test_closing_in_one_go_prefills_from_the_answers_and_the_setting_prote
     text = text_of(fam.mom.phone.documents[0].data)
     assert "Til stede: Camilla Tovholder (Tovholder) – referent, Mette (Mor)" in text
     assert "Meldt afbud: Lars (Far)" in text and "Ikke til stede: Hanne (Klasselærer)" in text
-    assert "Der blev ikke skrevet et resumé, da mødet blev afsluttet." in text
+    assert "Ingen skrev et resumé, da mødet sluttede." in text
     assert "Sagsnummer" not in text

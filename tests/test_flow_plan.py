@@ -283,11 +283,11 @@ async def test_the_consent_givers_agree_and_the_owners_are_told(fam, cast):
     assert texts_with(teacher, "Planen for Emma er godkendt") == [
         "📋 Planen for Emma er godkendt\n\nDine opgaver:\n"
         f"• {TASK_PPR} (1. dec. → 31. mar.)\n• {TASK_SCHOOL} (1. dec. → 18. dec.)\n\n"
-        "Jeg minder dig om det i god tid. Se hele planen med /plan."]
+        "Jeg minder dig om det i god tid."]
     assert texts_with(dad, "Planen for Emma er godkendt") == [
         "📋 Planen for Emma er godkendt\n\nDine opgaver:\n"
         f"• {TASK_DINNER} (5. dec. → 6. dec.)\n\n"
-        "Jeg minder dig om det i god tid. Se hele planen med /plan."]
+        "Jeg minder dig om det i god tid."]
     assert texts_with(mom, "Planen for Emma er godkendt") == []  # no task of her own
     assert texts_with(coord, "er godkendt af") == [
         "✅ Planen for dialogen om Emma er godkendt af Mette (Mor) og Lars (Far) (version 6). "

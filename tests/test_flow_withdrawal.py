@@ -152,7 +152,7 @@ async def test_samtykke_shows_the_stored_consent_and_withdrawing_pauses_everythi
     await cast.say(mom, "/samtykke")
     head, card = new_bot(mom, mark)
     assert "Du trak dit samtykke tilbage 23. november 2026 kl. 10.00." in head.text
-    assert "Dialogen er sat på pause: ingen kan se eller skrive noget i den." in head.text
+    assert "Dialogen holder pause. Ingen kan se eller skrive noget i den." in head.text
     assert card.buttons == [["Ja, jeg giver samtykke"], ["Jeg vil tale med tovholderen først"], ["Nej tak"],
                             ["Læs mere om dine data"]]
     marks = {who.name: who.phone.mark() for who in (coord, dad, teacher)}
@@ -278,10 +278,10 @@ async def test_a_participant_added_after_the_start_gets_in_when_the_family_appro
     assert any("✅ Familien har godkendt Ole (Morfar) i dialogen om Emma. Ole havde allerede åbnet linket "
                "og er nu med i dialogen." in m.text for m in new_bot(coord, mark_coord))
     assert [m.text for m in new_bot(grandpa, mark_grandpa)] == [
-        "Velkommen, Ole. Familien har godkendt dig, og du er nu med i dialogen om Emma.\n\n"
+        "Velkommen, Ole. Familien har sagt ja. Nu er du med i dialogen om Emma.\n\n"
         "Skriv /hjaelp for at se, hvad du kan gøre."]
     reply = await cast.say(grandpa, "/oversigt")
-    assert "oversigt – dialogen om Emma, runde 1" in reply.text
+    assert "oversigt – Emma, før møde 1" in reply.text
     async with samspil.sessionmaker() as s:
         answers = list(await s.scalars(select(Approval).where(Approval.participant_id == seat.id)))
     assert sorted(a.approved for a in answers) == [True, True]
@@ -293,7 +293,7 @@ async def test_a_participant_added_after_the_start_gets_in_when_the_family_appro
     await cast.tap(dad, "✅ Approve", expect="Tak.")
     assert saw(coord, "✅ Familien har godkendt Kim (Nabo) i dialogen om Emma. Linket virker, så snart Kim åbner det.")
     await cast.join(kim)
-    assert saw(kim, "Velkommen, Kim. Du er nu med i dialogen om Emma, og den er i gang.")
+    assert saw(kim, "Velkommen, Kim. Nu er du med i dialogen om Emma. Den er i gang.")
 
 
 async def test_one_refusal_revokes_the_invitation(fam: Family, cast: Cast, samspil: App) -> None:

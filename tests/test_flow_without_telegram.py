@@ -56,7 +56,7 @@ async def add_offline(cast: Cast, app: App, coord: Person, name: str, role: str,
     """/inviter, "Uden Telegram" under the name question, name, role (relation): the answer's text."""
     ask = await cast.say(coord, "/inviter", expect="Hvad hedder personen?")
     assert ask.buttons == [[da(app, "📵 No Telegram")]]
-    await cast.tap(coord, "📵 No Telegram", expect="Personen får ikke et link")
+    await cast.tap(coord, "📵 No Telegram", expect="Der er intet link")
     await cast.say(coord, name)
     reply = await cast.tap(coord, role)
     if relation is not None:

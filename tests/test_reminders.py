@@ -25,7 +25,7 @@ from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixt
 )
 
 WHEN_DA = "torsdag den 3. december 2026 kl. 14.00"
-HUSK = "Husk at give dit input og din skalering inden mødet"
+HUSK = "Husk dit input og dit tal på linealen før mødet"
 
 
 def utc(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
@@ -76,10 +76,10 @@ async def test_input_reminders_go_to_those_missing_at_the_right_time_and_stop_wh
     assert texts_with(teacher, HUSK) == []  # she has given both
     [mom_reminder] = texts_with(mom, HUSK)
     assert mom_reminder == (f"⏰ {HUSK}\n\nDialogmødet om Emma er {WHEN_DA}. "
-                            "Du har endnu ikke placeret situationen på linealen.")
+                            "Du har ikke sat dit tal på linealen endnu.")
     assert last_bot(mom).buttons == [["📏 Skalér på linealen"]]
     [dad_reminder] = texts_with(dad, HUSK)
-    assert dad_reminder.endswith("Du har endnu ikke delt dit input eller placeret situationen på linealen.")
+    assert dad_reminder.endswith("Du har ikke delt dit input endnu. Du har heller ikke sat dit tal på linealen.")
     assert last_bot(dad).buttons == [["✍️ Skriv dit input"], ["📏 Skalér på linealen"]]
 
     # The button leads straight to the ruler of this dialog.

@@ -89,8 +89,8 @@ async def test_hent_pdf_has_this_rounds_shared_input_only(fam, cast, samspil, em
     assert mom.phone.last_answer.text == "PDF'en er på vej – den kommer om et øjeblik."
     doc = await next_document(emu, mom, before)
     assert doc.protect_content and doc.mime_type == "application/pdf"
-    assert doc.file_name == "oversigt-emma-runde-2.pdf"
-    assert doc.caption == "📄 Samlet oversigt over delt input – dialogen om Emma, runde 2."
+    assert doc.file_name == "oversigt-emma-foer-moede-2.pdf"
+    assert doc.caption == "📄 Samlet oversigt over delt input – Emma, før møde 2."
     text = text_of(doc.data)
     for expected in ("Samlet oversigt – dialoginput", "Faxe Kommune", "Dialogen om Emma", "FORTROLIGT",
                      "Side 1 af 1", "Vi vil styrke Emmas trivsel i skolen og derhjemme.", "Bekymringer",
@@ -229,8 +229,8 @@ async def test_the_referat_reaches_every_participant_in_their_language_once(fam,
 async def test_referat_command_for_the_coordinator_only(fam, cast, samspil, emu, clock):
     coord = fam.coord
     before = len(coord.phone.documents)
-    note = await cast.say(coord, "/referat", expect="Der er ikke afsluttet")  # (the PDF may come first)
-    assert note.text.startswith("Der er ikke afsluttet noget møde endnu, så du får referatet af runde 1")
+    note = await cast.say(coord, "/referat", expect="Intet møde er slut endnu")  # (the PDF may come first)
+    assert note.text.startswith("Intet møde er slut endnu. Her er referatet for møde 1 indtil nu.")
     doc = await next_document(emu, coord, before)
     assert doc.protect_content and "Referat – foreløbigt" in text_of(doc.data)  # /referat: the coordinator's copy
 
@@ -261,7 +261,7 @@ async def ask_referral(cast, coord: Person) -> None:  # type: ignore[no-untyped-
     assert start.buttons[:2] == [["PPR (Pædagogisk Psykologisk Rådgivning)"],
                                  ["Sundhedstjenesten (den kommunale sundhedstjeneste for børn og unge)"]]
     confirm = await cast.tap(coord, "PPR (Educational Psychological Counselling)")
-    assert "skal Mette og Lars godkende den her i Samspil" in confirm.text
+    assert "skal Mette og Lars sige ja her i Samspil" in confirm.text
     sent = await cast.tap(coord, "📨 Ask for approval")
     assert sent.text.startswith("📨 Indstillingen til PPR om Emma er sendt til godkendelse hos Mette og Lars.")
 
@@ -272,7 +272,7 @@ async def test_the_referral_is_made_only_when_every_consent_giver_has_approved(f
     await cast.share_input(mom)
     await ask_referral(cast, coord)
     ask = mom.phone.bot_messages[-1]
-    assert ask.text.startswith("📝 En indstilling til PPR – dialogen om Emma")
+    assert ask.text.startswith("📝 En indstilling til PPR – Emma")
     assert ask.buttons == [["📄 Læs udkastet"], ["✅ Godkend", "❌ Afvis"]]
 
     # The mother reads the draft first.
@@ -403,5 +403,5 @@ async def test_the_letter_carries_a_fresh_link_as_a_qr_code_and_the_old_link_sto
         assert len(invitations) == 2
 
     # Nobody is left to write to; a parent cannot ask for letters.
-    assert (await cast.say(coord, "/brev")).text.startswith("Alle, der er inviteret til dialogen om Emma")
+    assert (await cast.say(coord, "/brev")).text.startswith("Alle, der er inviteret om Emma")
     assert "tovholdere" in (await cast.say(mom, "/brev")).text

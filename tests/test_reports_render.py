@@ -172,7 +172,7 @@ def test_the_overview_shows_the_round_by_area_in_three_columns_with_date_name_an
                      "Formålet med dialogen", "Vi vil styrke Emmas trivsel i skolen & derhjemme.",
                      "DAGTILBUD, SKOLE OG LÆRING", "FAMILIEFORHOLD", "Bekymringer", "Det der fungerer",
                      "Hvad skal ske?", "23.11.2026 · Hanne Åberg (Klasselærer)", "Mette Ærø (Mor)",
-                     "Hun er god til matematik (runde 2).", "Runde"):
+                     "Hun er god til matematik (runde 2).", "Før møde"):
         assert expected in flat(text), expected
     # Written markup is text, Danish and other Latin letters survive, Arabic letters are glyphs.
     assert "<b>fed</b> & <script>alert(1)</script>" in flat(text)
@@ -255,7 +255,7 @@ def test_the_referat_is_the_minutes_of_record():
 
 def test_the_plan_status_reads_plainly():
     sent = flat(text_of(render_referat(referat_data(plan=replace(plan(), accepted=False, sent=True)))))
-    assert "Planen er sendt til familien og er ikke godkendt endnu." in sent
+    assert "Planen er sendt til familien. Den er ikke godkendt endnu." in sent
     unsent = flat(text_of(render_referat(referat_data(plan=replace(plan(), accepted=False)))))
     assert "Planen er ikke sendt til familien endnu." in unsent
 
@@ -263,7 +263,7 @@ def test_the_plan_status_reads_plainly():
 def test_a_new_edition_says_what_it_replaces():
     later = NOW + timedelta(days=2)
     text = flat(text_of(render_referat(referat_data(edition=2, replaces=NOW, generated_at=later))))
-    assert ("Ny udgave dd. 25. november 2026 kl. 10.00 – erstatter referatet fra 23. november 2026 kl. 10.00."
+    assert ("Ny udgave 25. november 2026 kl. 10.00. Den erstatter referatet fra 23. november 2026 kl. 10.00."
             in text)
     assert "ny udgave 25.11.2026" in text
     first = flat(text_of(render_referat(referat_data())))
@@ -305,7 +305,7 @@ def test_a_preliminary_referat_and_one_without_anything_yet():
     text = flat(text_of(render_referat(bare)))
     assert "Ingen gav et tal på linealen før mødet." in text
     assert "Der er ikke lavet en plan endnu." in text
-    assert "Der er ikke planlagt et nyt møde endnu." in text
+    assert "Der er ikke sat et nyt møde endnu." in text
     assert "Ingen delte input før mødet." in text
 
 

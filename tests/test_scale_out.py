@@ -38,7 +38,7 @@ from tests.test_crash_resume import _wait_db
 SECRET = "scale-out-secret"
 FAMILIES = 10  # x 5 people = 50
 PLACE = "Skolen, lokale 2"
-INPUT_REMINDER = "Husk at give dit input og din skalering"
+INPUT_REMINDER = "Husk dit input og dit tal på linealen"
 DAY_BEFORE = "Husk: dialogmøde i morgen"
 MEETING_NOTICE = "Indkaldelse til dialogmøde"
 
