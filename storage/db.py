@@ -34,6 +34,7 @@ SQLite, as the bot uses it (one process, a file on local disk):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -106,7 +107,43 @@ def _upgrade(conn: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+def _downgrade(conn: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, revision)
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to `revision` (the app does this on start)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+    await _migrate(engine, _upgrade, revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the database back to `revision` (an operator undoing a release)."""
+    await _migrate(engine, _downgrade, revision)
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Connection, str], None], revision: str) -> None:
+    """Run a migration in one transaction.
+
+    SQLite changes a table's shape by copying it to a new table and dropping the old one
+    (Alembic's batch mode). With foreign keys on, that drop deletes every row that refers to
+    the table by ON DELETE CASCADE (adding a column to `participant` would empty
+    `input_entry`), so they are off while migrating, on again after, and checked before
+    the commit.
+    """
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # outside a transaction, where SQLite honours it
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            async with conn.begin():
+                await conn.run_sync(step, revision)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"the migration left {len(broken)} rows pointing nowhere")
+        finally:
+            if sqlite:
+                await raw.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -20,7 +20,7 @@ from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
 from storage import crypto, encrypted
 from storage.crypto import DecryptionError, KeyRing
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import downgrade, make_engine, make_sessionmaker, upgrade
 from storage.models import Dialog, InputEntry, Participant, Person
 from tests.conftest import TEST_DATA_KEY
 from tests.helpers import samspil_cli
@@ -461,16 +461,6 @@ async def test_the_bot_keeps_answering_while_the_key_rotates(cast, samspil: App)
 # ---- an older database: the upgrade encrypts what it stored in the clear ------------------------------
 
 
-def _downgrade(conn, revision: str) -> None:  # type: ignore[no-untyped-def]
-    from alembic import command
-
-    from storage.db import alembic_config
-
-    cfg = alembic_config()
-    cfg.attributes["connection"] = conn
-    command.downgrade(cfg, revision)
-
-
 async def test_upgrading_an_older_database_encrypts_its_plaintext_and_downgrading_decrypts(
         tmp_path: Path) -> None:
     db = tmp_path / "old.db"
@@ -510,8 +500,7 @@ async def test_upgrading_an_older_database_encrypts_its_plaintext_and_downgradin
         entry = await s.scalar(select(InputEntry))
         assert (entry.worries, entry.works, entry.next_steps) == ("Hun sover uroligt", None, "")
 
-    async with engine.begin() as conn:
-        await conn.run_sync(_downgrade, "0006")
+    await downgrade(engine, "0006")
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT child_name, purpose FROM dialog"))).one() == (
             "Marguerite", "Trivsel i skolen igen")

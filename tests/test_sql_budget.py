@@ -27,6 +27,10 @@ relationships joined cut that too but left Dialog.participants unloaded on deepe
 (a notice renderer failed on it), so the model is as it was.
 
 The budgets below leave a margin of 1-2 for the input flow, which is still changing.
+Since they were first set, a score and a share end with the person's next step (#12: the
+home facts, services/home.py, five statements) and a notice to a coordinator reads their
+digest choice (#13): share went from 18 to 27 and score from 7 to 13. Both are the next
+things to trim (one query for the next step's facts, the preference loaded with the person).
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh
 BUDGET = {
     "tap": 12,
     "text": 12,
-    "share": 19,
-    "score": 8,
+    "share": 28,
+    "score": 14,
     "command": 10,    # /input, /skala
 }
 TRANSACTION = ("BEGIN", "COMMIT")
