@@ -247,7 +247,7 @@ OPENED = ("wait", "", "")
 def samspil_plan(someone: Someone, boxes: tuple[str, str, str]) -> list[tuple[str, str, str]]:
     """One person's conversation, as in tests/test_crash_many.py `_script`."""
     if someone.consent_giver:
-        plan = [("send", f"/start {someone.token}", "Giver du samtykke"),
+        plan = [("send", f"/start {someone.token}", "Hvis du siger ja, giver du dit samtykke"),
                 ("tap", "Ja, jeg giver samtykke", "Dit samtykke er gemt")]
     else:
         plan = [("send", f"/start {someone.token}", "Velkommen")]
@@ -275,7 +275,7 @@ def echo_plan(plan: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
 
 def opened(message: ChatMessage) -> bool:
     """Told that the dialog is open: by notice, by the consent reply, or on joining late."""
-    return "er nu i gang" in message.text or "og den er i gang" in message.text
+    return any(said in message.text.lower() for said in ("er nu i gang", "den er i gang"))
 
 
 @dataclass

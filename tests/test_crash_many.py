@@ -115,7 +115,7 @@ async def step(phone: Phone, action, expect: str) -> None:  # type: ignore[no-un
 
 def opened(message) -> bool:  # type: ignore[no-untyped-def]
     """Told that the dialog is open: by notice, by the consent reply, or on joining late."""
-    return "er nu i gang" in message.text or "og den er i gang" in message.text
+    return any(said in message.text.lower() for said in ("er nu i gang", "den er i gang"))
 
 
 GOAL = "Emma skal have en god skoledag."
