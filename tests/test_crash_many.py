@@ -98,6 +98,8 @@ async def bots(settings: Settings, tmp_path: Path) -> AsyncIterator[ForkedBots]:
         "REDIS_URL": settings.redis_url or "", "REDIS_PREFIX": settings.redis_prefix, "LOG_LEVEL": "WARNING",
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00",
         "SEND_CHAT_INTERVAL": "0", "OUTBOX_LEASE_SECONDS": "2",
+        # The coordinator acts on being told the dialog is open: at once, not in a digest.
+        "COORDINATOR_NOTICES": "at_once",
         # A process killed mid-update leaves its Redis conversation lock behind until it
         # expires; one process runs at a time here, so a short lock is safe.
         "FSM_LOCK_SECONDS": "2",
