@@ -228,7 +228,7 @@ async def test_the_meeting_is_called_when_telegram_fails_on_the_coordinators_cha
         "Mødet er flyttet til torsdag den 10. december 2026 kl. 15.30. "
         "Alle har fået besked og er blevet spurgt igen, om de kommer."]
     for who in (fam.mom, fam.dad, fam.teacher):
-        assert len(texts_with(who, "Dialogmødet er flyttet")) == 1
+        assert len(texts_with(who, "Mødet om Emma er flyttet")) == 1
     assert [r.status for r in await answer_rows(samspil)] == ["sent"]  # only the first went that way
 
 

@@ -149,7 +149,7 @@ async def test_three_processes_fifty_people_one_killed(emu: BotAPIEmulator, sett
         "WEBHOOK_URL": "http://127.0.0.1/telegram", "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": "0",
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00", "SEND_CHAT_INTERVAL": "0",
-        "OUTBOX_LEASE_SECONDS": "3",
+        "OUTBOX_LEASE_SECONDS": "3", "COORDINATOR_NOTICES": "at_once",
     }
     procs = [ForkedBots(env, tmp_path / f"bot{i}.log") for i in range(3)]
     meeting_day = (now + timedelta(days=6)).astimezone(settings.tz).date()

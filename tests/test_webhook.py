@@ -45,7 +45,7 @@ async def test_a_message_comes_in_by_webhook_and_is_answered(hooked: tuple[App, 
     phone = emu.phone(701, "Mette")
     await phone.send("/start")
     reply = await phone.wait_for("Samspil")
-    assert "invitationslink" in reply.text or "invitation" in reply.text.lower()
+    assert "personligt link fra din tovholder" in reply.text
     async with aiohttp.ClientSession() as http, http.get(f"{base}/healthz") as resp:
         assert resp.status == 200
         assert (await resp.json())["database"] == "ok"
