@@ -33,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.clock import Clock
+from core.clock import Clock
 from emulator import BotAPIEmulator, ChatMessage, Phone
 from storage import crypto
 from storage import queries as q

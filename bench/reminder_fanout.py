@@ -24,8 +24,8 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from bot.app import build_app
-from bot.config import Settings
-from bot.notices import RenderContext, Rendered, renderer
+from core.config import Settings
+from core.notices import RenderContext, Rendered, renderer
 from emulator import BotAPIEmulator
 from storage import crypto, outbox
 from storage.db import make_engine, make_sessionmaker, upgrade

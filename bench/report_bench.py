@@ -33,8 +33,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import Settings  # noqa: E402
-from bot.i18n import set_timezone  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.i18n import set_timezone  # noqa: E402
 from reports.common import localized  # noqa: E402
 from reports.referat import build_referat, referat_data, render_referat  # noqa: E402
 from rules.dialog_config import load_dialog_config  # noqa: E402

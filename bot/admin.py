@@ -11,9 +11,9 @@ from sqlalchemy import select
 # Every flow module: erasing a person writes notices of kinds the flows register.
 import handlers.routers  # noqa: F401
 from bot.app import check_data_key, make_bot
-from bot.clock import Clock
-from bot.config import ConfigError, Settings
-from bot.notices import Notices
+from core.clock import Clock
+from core.config import ConfigError, Settings
+from core.notices import Notices
 from rules.cpr import contains_cpr
 from rules.text import clean_text
 from services import privacy

@@ -13,23 +13,21 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import ConfigError, Settings
-from bot.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
-from bot.menus import set_default_commands, set_descriptions, set_menu_button
 from bot.middlewares import DbSessionMiddleware, install_session_fsm
-from bot.notices import Notices
 from bot.polling import BatchDispatcher
 from bot.private_only import PrivateOnlyMiddleware
 from bot.private_only import install as install_private_only
 from bot.scheduler import OutboxScheduler
 from bot.telegram import AnswerGuard, HarmlessFailures
-from handlers.routers import all_jobs, all_routers
-from handlers.seats import SeatMiddleware
+from core.clock import Clock
+from core.config import ConfigError, Settings
+from core.i18n import SamspilI18nMiddleware, make_i18n, set_timezone
+from core.menus import set_default_commands, set_descriptions, set_menu_button
+from core.notices import Notices
+from handlers.routers import all_jobs, include_flows
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -136,13 +134,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     # Order: the session middleware loads the sender's Person, which i18n reads.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)
-    # Every button's seat check, declared on its handler (handlers/seats.py).
-    dp.callback_query.middleware(SeatMiddleware())
-    # Inside the seat check: a refused seat is answered there (the handler never runs); every
-    # tap that reaches a handler is answered once, after it, with what the handler set on its
-    # `callback_answer` (aiogram's CallbackAnswerMiddleware).
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_routers(*all_routers())  # a fresh tree: this dispatcher's own routers
+    include_flows(dp)  # seat checks, tap answers and a fresh router tree (handlers/routers.py)
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,
         notices=notices,

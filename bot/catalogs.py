@@ -22,7 +22,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot", "handlers", "reports", "rules", "services", "storage", "web")
+SOURCES = ("bot", "core", "handlers", "reports", "rules", "services", "storage", "web")
 KEYWORDS = {"_": None, "__": None, "gettext": None, "lazy_gettext": None,
             "ngettext": (1, 2), "_n": (1, 2)}
 LANGS = ("da", "en")

@@ -23,7 +23,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, fail, load_settings
+from core.config import ConfigError, Settings, fail, load_settings
 from rules.dialog_config import ConfigError as DialogConfigError
 
 

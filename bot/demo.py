@@ -24,9 +24,9 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 
 from bot.app import App, build_app, run_polling
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator, ChatMessage
 from storage.crypto import new_key
 from storage.models import (

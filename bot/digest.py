@@ -34,13 +34,12 @@ from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_time
-from babel.lists import format_list
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.notices import DIGEST_LINES, RENDERERS, Notices, RenderContext, Rendered, renderer
+from core.config import Settings
+from core.i18n import times_text
+from core.notices import DIGEST_LINES, RENDERERS, Notices, RenderContext, Rendered, renderer
 from rules import digest as digest_rules
 from rules.access import notice_goes_out
 from rules.dialog_config import DialogConfig
@@ -70,16 +69,6 @@ async def _digest(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | Non
     body = json.loads(ctx.row.body)
     keyboard = InlineKeyboardMarkup.model_validate(body["keyboard"]) if body.get("keyboard") else None
     return Rendered(body["text"], keyboard, silent=bool(body.get("silent")))
-
-
-def clock_text(t: time, locale: str) -> str:
-    """"8.00" / "8:00 AM" (Danish without the leading zero: "kl. 8.00")."""
-    return format_time(t, format="H.mm" if locale.startswith("da") else "short", locale=locale)
-
-
-def times_text(times: Sequence[time], locale: str) -> str:
-    """"8.00 og 14.00" / "8:00 AM and 2:00 PM"."""
-    return format_list([clock_text(t, locale) for t in times], locale=locale)
 
 
 def _locale(i18n: I18n) -> str:

@@ -12,8 +12,8 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.notices import Notices
+from core.clock import Clock
+from core.notices import Notices
 from storage.fsm import current_session, flush_after_commit
 from storage.queries import first_delivery, person_by_telegram_id
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from aiogram.utils.i18n import I18n
 
 from bot.admin import add_staff
-from bot.clock import Clock
-from bot.config import Settings
 from bot.scheduler import OutboxScheduler
+from core.clock import Clock
+from core.config import Settings
 from emulator import BotAPIEmulator, ChatMessage, Phone
 
 LINK_RE = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{1,64})")

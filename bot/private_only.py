@@ -40,7 +40,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import locale_for
+from core.i18n import locale_for
 
 log = logging.getLogger("samspil.private_only")
 

@@ -44,10 +44,10 @@ from aiohttp import ClientError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.digest import DigestJob
-from bot.notices import RENDERERS, Notices, RenderContext, Rendered
+from core.clock import Clock
+from core.config import Settings
+from core.notices import RENDERERS, Notices, RenderContext, Rendered
 from rules.access import notice_goes_out
 from rules.dates import in_quiet_hours, next_send_time
 from rules.dialog_config import DialogConfig

@@ -63,7 +63,7 @@ from aiogram.types import Chat, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 
-from bot.notices import Notices, RenderContext, Rendered, renderer
+from core.notices import Notices, RenderContext, Rendered, renderer
 from storage.fsm import current_session
 from storage.models import OutboxMessage
 from storage.outbox import CANCELLED, PENDING

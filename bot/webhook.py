@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import ALLOWED_UPDATES, App
-from bot.config import ConfigError
+from core.config import ConfigError
 
 log = logging.getLogger("samspil.webhook")
 

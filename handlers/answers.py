@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import Message
 
-from handlers import texts
+from core import texts
 from rules.cpr import contains_cpr
 from rules.text import clean_text, is_blank
 

@@ -19,8 +19,8 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import fmt_date
-from handlers import texts
+from core import texts
+from core.i18n import fmt_date
 from rules.access import ACTIVE, Action, Decision, decide
 from storage import queries as q
 from storage.models import Participant, Person

@@ -24,10 +24,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.i18n import locale_for
-from bot.menus import COORDINATOR_COMMANDS, DATA_COMMANDS, PARTICIPANT_COMMANDS, set_commands_for
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.i18n import locale_for
+from core.menus import COORDINATOR_COMMANDS, DATA_COMMANDS, PARTICIPANT_COMMANDS, set_commands_for
 from handlers.contact_views import help_lines
 from handlers.home_views import has_menu, home_keyboard, menu_help
 from handlers.seats import NO_DIALOG, alert

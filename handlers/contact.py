@@ -26,8 +26,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Notices
-from handlers import texts
+from core import texts
+from core.notices import Notices
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.contact_views import (

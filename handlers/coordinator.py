@@ -16,11 +16,12 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import fmt_date
-from bot.notices import Notices
-from handlers import on_behalf_views, texts
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import fmt_date
+from core.notices import Notices
+from handlers import on_behalf_views
 from handlers.answers import (
     NAME_LIMIT,
     NOT_COMMAND,

@@ -11,9 +11,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import fmt_datetime
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.i18n import fmt_datetime
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import is_id
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED
 from rules.consent import PENDING, REFUSED, missing_consents

@@ -21,13 +21,13 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.notices import Notices
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.notices import Notices
 from handlers import desk_views as views
 from handlers import (
     handover_views,  # noqa: F401 (its notice renderer registers on import)
-    texts,
 )
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import seat_for

@@ -13,8 +13,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import fmt_date, fmt_short
-from bot.notices import RenderContext, Rendered, renderer
+from core.i18n import fmt_date, fmt_short
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from handlers.coordinator_views import InviteAction, InviteCb, dialog_block
 from handlers.privacy_views import CloseAction, CloseCb

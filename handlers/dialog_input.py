@@ -22,10 +22,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.notices import Notices
+from core import texts
+from core.clock import Clock
+from core.notices import Notices
 from handlers import dialog_input_views as views
-from handlers import texts
 from handlers.answers import NOT_COMMAND
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.dialog_input_views import InputAction, InputCb

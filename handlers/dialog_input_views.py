@@ -14,9 +14,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import fmt_date
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.i18n import fmt_date
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.overview import OverviewCb
 from rules.access import ACTIVE

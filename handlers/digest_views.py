@@ -10,9 +10,9 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import fmt_datetime
-from bot.notices import RenderContext, digest_line
-from handlers import texts
+from core import texts
+from core.i18n import fmt_datetime
+from core.notices import RenderContext, digest_line
 from rules import consent as consent_rules
 from storage.models import Consent, Meeting, Participant, Task
 

@@ -10,7 +10,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.notices import RenderContext, Rendered, renderer
+from core.notices import RenderContext, Rendered, renderer
 from handlers.contact_views import contact_button, contact_lines
 from rules.access import shows_child_name
 from services import handover as ho

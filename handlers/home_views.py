@@ -29,10 +29,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import current_timezone, fmt_date, fmt_datetime
-from bot.webapp import MEETING, OVERVIEW, page_url
-from handlers import texts
+from core import texts
+from core.config import Settings
+from core.i18n import current_timezone, fmt_date, fmt_datetime
+from core.webapp import MEETING, OVERVIEW, page_url
 from handlers.choose import Id, PickDialogCb
 from handlers.contact_views import contact_button
 from rules.access import ACTIVE, AWAITING_CONSENT, PAUSED, shows_child_name

@@ -14,12 +14,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import fmt_datetime, locale_for
-from bot.menus import set_commands_for
-from bot.notices import Notices
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import fmt_datetime, locale_for
+from core.menus import set_commands_for
+from core.notices import Notices
 from handlers.choose import drop_notice_buttons
 from handlers.contact_views import registered_keyboard, talk_first_reply
 from handlers.home import show_home

@@ -10,10 +10,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import fmt_date
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.config import Settings
+from core.i18n import fmt_date
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.contact_views import contact_lines
 from handlers.home_views import with_next_step

@@ -22,9 +22,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.notices import Notices, RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.notices import Notices, RenderContext, Rendered, renderer
 from handlers.choose import Id, dialog_buttons
 from handlers.desk_views import open_button
 from handlers.home_views import with_next_step

@@ -17,10 +17,10 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import fmt_datetime
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.config import Settings
+from core.i18n import fmt_datetime
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from rules.access import ACTIVE
 from rules.dialog_config import DialogConfig, Ruler

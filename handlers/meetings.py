@@ -27,12 +27,12 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import fmt_date
-from bot.notices import Notices
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import fmt_date
+from core.notices import Notices
 from handlers import meeting_views as views
-from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
 from handlers.home_views import with_next_step

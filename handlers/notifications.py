@@ -19,14 +19,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.digest import times_text
-from bot.i18n import fmt_datetime
-from bot.notices import Notices
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import fmt_datetime, times_text
+from core.notices import Notices
 from handlers import (
     digest_views,  # noqa: F401 (the digest's short lines)
-    texts,
 )
 from handlers.coordinator_views import not_coordinator
 from handlers.seats import NO_DIALOG, alert

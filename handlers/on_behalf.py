@@ -19,10 +19,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.notices import Notices
+from core import texts
+from core.clock import Clock
+from core.notices import Notices
 from handlers import on_behalf_views as views
-from handlers import texts
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.coordinator_views import not_coordinator
 from handlers.join_views import card_of

@@ -11,10 +11,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import fmt_date
-from bot.labels import written_for
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.i18n import fmt_date
+from core.labels import written_for
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.coordinator_views import InviteAction, InviteCb, invite_button
 from handlers.overview import OverviewCb

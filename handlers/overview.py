@@ -18,10 +18,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.i18n import fmt_short
-from bot.labels import author
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.i18n import fmt_short
+from core.labels import author
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.reports_views import overview_pdf_button
 from handlers.seats import alert, needs

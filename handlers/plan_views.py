@@ -19,9 +19,9 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_skeleton
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import fmt_date
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.i18n import fmt_date
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from rules.access import ACTIVE, Action, decide
 from rules.dialog_config import Area, DialogConfig

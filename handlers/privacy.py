@@ -33,11 +33,11 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import fmt_datetime
-from bot.notices import Notices
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import fmt_datetime
+from core.notices import Notices
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, drop_notice_buttons, pick_dialog
 from handlers.join_views import DataInfoCb, card_of

@@ -15,13 +15,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import fmt_datetime
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.config import Settings
+from core.i18n import fmt_datetime
+from core.notices import RenderContext, Rendered, renderer
+from core.texts import retention_period
 from handlers.choose import Id
 from handlers.join_views import DataInfoCb, send_consent_card
-from handlers.texts import retention_period
 from rules import consent as consent_rules
 from rules.access import CLOSED, PAUSED, Refusal
 from rules.dialog_config import DialogConfig

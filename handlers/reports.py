@@ -39,11 +39,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.notices import Attachment, Notices, RenderContext, Rendered, renderer
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.notices import Attachment, Notices, RenderContext, Rendered, renderer
 from handlers import reports_views as views
-from handlers import texts
 from handlers.choose import PickDialogCb, drop_notice_buttons, is_id, pick_dialog
 from handlers.reports_views import (  # noqa: F401 (the callback data, imported from here by tests)
     LetterAction,

@@ -18,9 +18,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import fmt_date, fmt_short
-from bot.notices import RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.i18n import fmt_date, fmt_short
+from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from reports import referrals as rf
 from reports.referral_doc import receiver_name, receiver_short

@@ -14,7 +14,8 @@ router is last.
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 from handlers import (
     common,
@@ -35,6 +36,7 @@ from handlers import (
     reports,
     scaling,
 )
+from handlers.seats import SeatMiddleware
 from services.plan import OverdueDigest
 from storage.retention import RetentionJob
 
@@ -45,6 +47,17 @@ BLUEPRINTS: tuple[Router, ...] = (
     overview.router, meetings.router, plan.router, reports.router, privacy.router, contact.router, notifications.router,
     common.router, loose_text.router, media.router, common.fallback,
 )
+
+
+def include_flows(dp: Dispatcher) -> None:
+    """Everything the flows need in a dispatcher: each button's declared seat check
+    (handlers/seats.py), then aiogram's CallbackAnswerMiddleware inside it (a refused seat
+    is answered by the check and the handler never runs; every tap that reaches a handler is
+    answered once, after it, with what the handler set on its `callback_answer`), then a
+    fresh router tree."""
+    dp.callback_query.middleware(SeatMiddleware())
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*all_routers())
 
 
 def all_routers() -> list[Router]:

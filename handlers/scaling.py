@@ -11,11 +11,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.i18n import fmt_datetime
-from bot.labels import author
-from bot.notices import Notices, RenderContext, Rendered, renderer
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.i18n import fmt_datetime
+from core.labels import author
+from core.notices import Notices, RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.desk_views import open_button
 from handlers.home_views import with_next_step

@@ -34,8 +34,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.texts import stale_button
 from handlers.choose import seat_for_tap
-from handlers.texts import stale_button
 from rules.access import Action
 from storage.models import Goal, InputEntry, Meeting, Participant, Referral, Task
 

@@ -13,7 +13,7 @@
 - **Page frame.** Every page carries the municipality, "Fortroligt" and
   "Side x af y" (:class:`NumberedCanvas` draws it once the page count is known).
 - **Locale.** Renderers translate with gettext (`_`) and format dates with
-  bot.i18n in the current locale; :func:`localized` sets one up, also outside the
+  core.i18n in the current locale; :func:`localized` sets one up, also outside the
   bot (the benchmark, a script).
 - **Threads.** Renderers are synchronous and pure (plain data in, bytes out); the
   bot runs them with ``asyncio.to_thread``. reportlab keeps some global state, so
@@ -347,7 +347,7 @@ def localized(locale: str) -> Iterator[None]:
             yield
         return
     if _standalone is None:
-        from bot.i18n import make_i18n
+        from core.i18n import make_i18n
 
         _standalone = make_i18n()
     with _standalone.context(), _standalone.use_locale(locale):
@@ -360,19 +360,19 @@ def current_locale() -> str:
 
 
 def fmt_day(value: date | datetime) -> str:
-    from bot.i18n import fmt_date
+    from core.i18n import fmt_date
 
     return fmt_date(value, "long")
 
 
 def fmt_short_day(value: datetime) -> str:
-    from bot.i18n import fmt_short
+    from core.i18n import fmt_short
 
     return fmt_short(value)
 
 
 def fmt_moment(value: datetime) -> str:
-    from bot.i18n import fmt_datetime
+    from core.i18n import fmt_datetime
 
     return fmt_datetime(value, "long")
 

@@ -17,7 +17,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepInFrame, Spacer, Table, TableStyle
 
-from bot.config import Settings
+from core.config import Settings
 from reports import gather
 from reports.common import (
     ACCENT,

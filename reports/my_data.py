@@ -14,7 +14,7 @@ from html import unescape
 from typing import Any
 from xml.sax.saxutils import escape
 
-from bot.i18n import fmt_date, fmt_datetime
+from core.i18n import fmt_date, fmt_datetime
 from reports.common import FONT, FONT_BOLD, RENDER_LOCK, register_fonts
 
 _TAG = re.compile(r"<[^>]+>")

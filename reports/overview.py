@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from reportlab.platypus import Flowable, Spacer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.config import Settings
 from reports import gather
 from reports.common import Frame, U, build_pdf, fmt_day, one_line, safe_filename, styles
 from reports.model import OverviewData

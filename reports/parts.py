@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from bot.labels import age_group_label, author, box_title, role_label
+from core.labels import age_group_label, author, box_title, role_label
 from reports.chart import columns, lighten
 from reports.columns import Cell, ColumnTable
 from reports.common import (

@@ -36,8 +36,8 @@ from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyl
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.notices import Notices
+from core.config import Settings
+from core.notices import Notices
 from reports import gather
 from reports.chart import RulerChart
 from reports.common import (
@@ -267,7 +267,7 @@ def render_referat(data: ReferatData) -> bytes:
 
 def referat_filename(data: ReferatData) -> str:
     """'referat-emma-2026-12-03.pdf' (the meeting's date); a new edition adds 'udgave-2'."""
-    from bot.i18n import fmt_date
+    from core.i18n import fmt_date
 
     day = fmt_date(meeting_date(data), "yyyy-MM-dd")  # the local date
     if not data.final:

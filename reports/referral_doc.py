@@ -17,7 +17,7 @@ from reportlab.lib.units import cm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer, Table, TableStyle
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.config import Settings
 from reports import gather
 from reports.chart import RulerChart
 from reports.common import (

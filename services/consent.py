@@ -29,8 +29,8 @@ from storage import queries as q
 from storage.models import Dialog, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.notices import Notices
+    from core.config import Settings
+    from core.notices import Notices
 
 log = logging.getLogger("samspil.privacy")
 

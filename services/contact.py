@@ -22,7 +22,7 @@ from storage import queries as q
 from storage.models import Dialog, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 MESSAGE_LIMIT = 3_000  # a message to the coordinator fits one Telegram message with its header
 KEEP = object()  # `set_details`: leave this detail as it is

@@ -19,7 +19,7 @@ from storage import notice_preferences, outbox
 from storage.models import Person
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 
 @dataclass

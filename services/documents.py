@@ -30,8 +30,8 @@ from storage import queries as q
 from storage.models import Dialog, Meeting, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.notices import Notices
+    from core.config import Settings
+    from core.notices import Notices
 
 LETTER_MADE = "letter.made"  # audit action (storage/audit.py: ids only, never content)
 

@@ -32,7 +32,7 @@ from storage.models import Dialog, OutboxMessage, Participant, Person, Task
 from storage.outbox import HELD, PENDING
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 NOTE_LIMIT = 500
 # Kinds of notice (renderers in handlers/desk_views.py).

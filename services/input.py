@@ -24,7 +24,7 @@ from storage.inputs import BOXES
 from storage.models import InputEntry, Participant
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 __all__ = [
     "BOXES", "BOX_LIMIT", "Saved", "Shared", "Written", "delete_draft", "drafts_with_text", "open_area",

@@ -31,8 +31,8 @@ from storage import outbox
 from storage.models import Dialog, Meeting, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.notices import Notices
+    from core.config import Settings
+    from core.notices import Notices
     from rules.dialog_config import DialogConfig
 
 

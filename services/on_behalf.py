@@ -36,7 +36,7 @@ from storage import queries as q
 from storage.models import Consent, Dialog, InputEntry, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 ORAL = "oral"
 PAPER = "paper"

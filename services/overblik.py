@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from core.config import Settings
 from reports import gather
 from reports.model import DialogInfo, Entry, PlanInfo, RoundScores, Who
 from rules.access import Action, Decision, decide

@@ -31,7 +31,7 @@ from storage import plan as pl
 from storage.models import Dialog, Goal, Participant, Person, Task
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 OVERDUE_WINDOW_DAYS = 60  # the digest looks this far back (a bot down for weeks still reports)
 

@@ -21,7 +21,7 @@ from storage import queries as q
 from storage.models import Dialog, Participant, Person
 
 if TYPE_CHECKING:
-    from bot.notices import Notices
+    from core.notices import Notices
 
 log = logging.getLogger("samspil.privacy")
 

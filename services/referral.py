@@ -30,8 +30,8 @@ from storage.models import Dialog, Participant, Person, Referral
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from bot.config import Settings
-    from bot.notices import Notices
+    from core.config import Settings
+    from core.notices import Notices
 
 # Audit actions (storage/audit.py: ids only, never content).
 REFERRAL_ASKED = "referral.requested"

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.notices import Notices
+from core.notices import Notices
 from rules.dialog_config import DialogConfig, RulerField
 from storage import inputs
 from storage.models import Participant, Person, Score

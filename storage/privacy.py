@@ -47,7 +47,7 @@ from storage.models import (
     Task,
 )
 
-# What KEEP_ON_ERASE may name (bot/config.py): records the municipality must keep.
+# What KEEP_ON_ERASE may name (core/config.py): records the municipality must keep.
 KEEPABLE = ("consents", "plan", "input", "scores")
 # Stored in place of an erased person's name (the municipality's records are Danish).
 ERASED_NAME = "Slettet deltager"

@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, build_app, run_polling
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator
 from storage import crypto
 

@@ -119,7 +119,7 @@ def new_bot(who: Person, mark: int) -> list[ChatMessage]:
 
 
 def in_danish(app: App, text_fn, *args: object) -> str:  # type: ignore[no-untyped-def]
-    """What a shared text (handlers/texts.py) says in Danish, and that it is translated.
+    """What a shared text (core/texts.py) says in Danish, and that it is translated.
 
     For texts other flows own, so their wording can change without breaking these tests.
     """
@@ -150,7 +150,7 @@ async def second_dialog(fam: Family, child: str, parent: Person, *, teacher: boo
 
 def refusal(fam: Family, reason: Refusal, child: str = "Emma") -> str:
     """What the bot says, in Danish, when it refuses someone in the dialog about `child`."""
-    from handlers import texts
+    from core import texts
 
     class _D:  # texts.refusal only reads the child's name
         child_name = child

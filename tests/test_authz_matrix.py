@@ -54,8 +54,8 @@ import reports.my_data
 import reports.referat
 from bot.app import App
 from bot.playbook import Cast, Person
+from core import texts
 from emulator import ChatMessage
-from handlers import texts
 from handlers.choose import PickDialogCb
 from handlers.common import LanguageCb
 from handlers.coordinator import Invite, InviteCb, NewDialog, NewDialogCb

@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.menus import description_texts
+from core.clock import FakeClock
+from core.config import Settings
+from core.menus import description_texts
 from emulator import BotAPIEmulator
 from tests.conftest import start_bot, stop_bot
 from tests.helpers import fresh_routers  # noqa: F401

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.catalogs import ROOT, extract, untranslated
-from bot.i18n import compile_catalogs
+from core.i18n import compile_catalogs
 
 PLACEHOLDER = re.compile(r"\{\w*\}")
 TAG = re.compile(r"</?(\w+)")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import i18n as i18n_module
-from bot.i18n import make_i18n
+from core import i18n as i18n_module
+from core.i18n import make_i18n
 from handlers.choose import dialog_buttons
 from storage.models import Dialog, Participant
 

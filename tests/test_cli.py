@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import build_app
 from bot.cli import main
-from bot.config import Settings
+from core.config import Settings
 from emulator import BotAPIEmulator
 from storage.db import alembic_config, make_engine, upgrade
 from tests.helpers import cli_env, fresh_routers, samspil_cli  # noqa: F401

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings, load_settings
+from core.config import Settings, load_settings
 from tests.helpers import samspil_cli
 
 GOOD_TOKEN = "123456789:AAbbCCddEEff"

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from emulator import BotAPIEmulator, Phone
 from storage import crypto
 from storage import queries as q

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.admin import add_staff
-from bot.config import Settings
 from bot.playbook import link_token
+from core.config import Settings
 from emulator import BotAPIEmulator
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker, upgrade

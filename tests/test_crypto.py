@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from bot import admin
 from bot.app import App, build_app
 from bot.cli import main
-from bot.config import ConfigError, Settings, load_settings
+from core.config import ConfigError, Settings, load_settings
 from storage import crypto, encrypted
 from storage.crypto import DecryptionError, KeyRing
 from storage.db import downgrade, make_engine, make_sessionmaker, upgrade

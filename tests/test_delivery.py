@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.app import App, build_app
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.notices import RenderContext, Rendered, renderer
 from bot.scheduler import RateLimiter, merge
+from core.clock import FakeClock
+from core.config import Settings
+from core.notices import RenderContext, Rendered, renderer
 from emulator import BotAPIEmulator
 from rules.roles import COORDINATOR, PARENT_CUSTODY, PROFESSIONAL
 from storage import outbox

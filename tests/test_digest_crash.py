@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from core.config import Settings
 from emulator import BotAPIEmulator
 from rules.roles import COORDINATOR, PARENT_CUSTODY, PROFESSIONAL
 from storage import outbox
@@ -55,7 +55,7 @@ async def _forty_dialogs_with_a_digest_due(settings: Settings) -> int:
                                        created_at=now)
                     s.add(seat)
                     await s.flush()
-                    # As bot/notices.py holds it: status held, due at the digest time (a minute ago).
+                    # As core/notices.py holds it: status held, due at the digest time (a minute ago).
                     await outbox.enqueue(s, key=f"joined:{seat.id}", person_id=coord.id, kind="joined",
                                          due_at=now - timedelta(minutes=1), now=now - timedelta(hours=1),
                                          dialog_id=dialog.id, payload={"participant_id": seat.id},

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.config import Settings
 from bot.demo import play
 from bot.playbook import Cast, Person
+from core.config import Settings
 from rules.roles import PARENT_CUSTODY, PROFESSIONAL
 from storage import outbox
 from storage import queries as q

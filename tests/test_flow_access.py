@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import texts
+from core import texts
 from handlers.choose import PickDialogCb
 from handlers.dialog_input import InputCb
 from handlers.overview import OverviewCb

@@ -26,9 +26,9 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import select, text
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast, Person
 from bot.telegram import AnswerGuard, answer_guard
+from core.clock import FakeClock
 from emulator import BotAPIEmulator
 from storage.fsm import current_session
 from storage.models import Consent, Dialog, Meeting, OutboxMessage, PlanAnswer

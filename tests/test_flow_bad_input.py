@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
 from handlers import media
 from handlers.coordinator import InviteCb
 from tests.helpers import (

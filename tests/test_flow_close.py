@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast
-from handlers import texts
+from core import texts
+from core.clock import FakeClock
 from handlers.privacy import CloseCb
 from rules.access import Refusal
 from storage.models import Dialog, OutboxMessage, Score

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import ChatMessage
 from storage.models import Consent, Dialog, Participant
 from tests.helpers import (

@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
 from handlers.contact import ContactCb
 from handlers.contact_views import ContactAction
 from services import contact

@@ -17,9 +17,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast
+from core.clock import FakeClock
+from core.config import Settings
 from storage.models import (
     Base,
     Consent,

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast
 from bot.playbook import Person as Phone
+from core.clock import FakeClock
+from core.config import Settings
 from handlers.desk_views import DeskAction, DeskCb
 from storage import audit
 from storage import queries as q

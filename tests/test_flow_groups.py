@@ -39,7 +39,7 @@ NOTICE_EN = ("Samspil only works in a private chat with me. Tap the button to op
 ALERT_DA = "Samspil virker kun i en privat chat med mig."
 BOT_LINK = "https://t.me/samspil_test_bot"
 
-# Every command the bot knows (bot/menus.py and the handlers' Command filters), in Danish
+# Every command the bot knows (core/menus.py and the handlers' Command filters), in Danish
 # and English spellings, and addressed to the bot as group clients do (/cmd@bot).
 PARTICIPANT_COMMANDS = ["/start", "/start@samspil_test_bot", "/input", "/skala", "/vurdering",
                         "/oversigt", "/moede", "/plan", "/samtykke", "/mine_data",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handlers import media, texts
+from core import texts
+from handlers import media
 from handlers.dialog_input import InputCb
 from handlers.scaling import ScaleCb
 from storage.models import FsmRecord
@@ -32,7 +33,7 @@ async def fam(cast, samspil):
 
 @pytest.fixture
 def said(samspil):
-    """The Danish wording of the shared texts (handlers/texts.py)."""
+    """The Danish wording of the shared texts (core/texts.py)."""
     return {
         "text_only": in_danish(samspil, texts.text_expected),
         "empty": in_danish(samspil, texts.empty_answer),

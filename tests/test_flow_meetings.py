@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from handlers import texts
+from core import texts
 from handlers.meetings import MeetingCb, RsvpCb
 from rules.dialog_config import load_dialog_config
 from storage.models import DialogRound, InputEntry, Meeting, MeetingResponse, OutboxMessage

@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from handlers import texts
+from core import texts
 from rules.access import Refusal
 from storage import meetings as mt
 from storage.models import Dialog, Meeting, MeetingAttendance

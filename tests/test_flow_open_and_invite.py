@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
 from emulator import BotAPIEmulator
 from rules.tokens import hash_token
 from storage.models import FsmRecord, Invitation, Participant, Registration

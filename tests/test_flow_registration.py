@@ -14,9 +14,9 @@ from sqlalchemy import select
 from bot.admin import add_staff
 from bot.app import App
 from bot.cli import main
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast, link_token
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator
 from rules.tokens import hash_token
 from storage.models import Person, Registration

@@ -15,8 +15,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import FakeClock
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
 from emulator import ChatMessage
 from rules.dialog_config import load_dialog_config
 from storage.models import Consent, InputEntry, MeetingResponse, Participant, PlanAnswer, Score

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from bot import admin
 from bot.app import App
-from bot.clock import FakeClock
-from bot.config import ConfigError, Settings
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
+from core.config import ConfigError, Settings
 from handlers.on_behalf_views import ForAction, ForCb
 from reports import gather
 from reports.model import OverviewData, ReferatData

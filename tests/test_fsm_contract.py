@@ -32,8 +32,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.app import make_fsm
-from bot.clock import FakeClock
-from bot.config import Settings
+from core.clock import FakeClock
+from core.config import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.fsm import SQLStorage, current_session
 from storage.models import FsmRecord

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import App, build_app, run_polling
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast, Person
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator
 
 COMMANDS = ["/start", "/hjaelp", "/sprog", "/ny", "/inviter", "/dialoger", "/input", "/skala",

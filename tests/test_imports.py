@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "handlers", "storage", "reports", "rules")
+PACKAGES = ("bot", "core", "handlers", "services", "web", "storage", "reports", "rules")
 
 
 def _modules() -> dict[str, Path]:
@@ -101,8 +101,42 @@ def test_crypto_types_models_import_one_way() -> None:
 
 
 def test_the_handlers_package_builds_no_tree_of_itself() -> None:
-    """handlers/__init__.py imports no flow (importing `handlers.texts` must not import every
+    """handlers/__init__.py imports no flow (importing one flow module must not import every
     flow); the tree is built in handlers/routers.py, which bot/app.py imports."""
     graph = import_graph()
     assert graph["handlers"] == set()
     assert "handlers.routers" in graph["bot.app"]
+
+
+def test_only_the_router_factory_of_handlers_is_imported_from_outside() -> None:
+    """Entry points reach the flows through `handlers.routers` alone (the seat check and the
+    tap answers are installed by it too); nothing else imports a handler module."""
+    outside = {target for name, targets in import_graph().items() if not name.startswith("handlers")
+               for target in targets if target.startswith("handlers.")}
+    assert outside <= {"handlers.routers"}
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name, targets in import_graph().items():
+        graph.setdefault(name.split(".")[0], set()).update(t.split(".")[0] for t in targets)
+    for package, targets in graph.items():
+        targets.discard(package)
+    return graph
+
+
+def test_the_packages_import_in_one_direction() -> None:
+    """Entry points (bot) -> chat and web (handlers, web) -> use cases (services) -> reports
+    -> core -> rules and storage: no package reaches back up, so a package is read without
+    the ones above it."""
+    graph = package_graph()
+    assert cycles(graph) == []
+    above = {"bot": set(), "handlers": {"bot", "web"}, "web": {"bot", "handlers"},
+             "services": {"bot", "handlers", "web"}}
+    for package, upper in above.items():
+        assert not graph.get(package, set()) & upper, (package, graph[package] & upper)
+    for lower in ("reports", "core"):
+        assert not graph.get(lower, set()) & {"bot", "handlers", "web", "services"}, (lower, graph[lower])
+    assert "reports" not in graph["core"]
+    for bottom in ("rules", "storage"):
+        assert not graph.get(bottom, set()) & {"bot", "core", "handlers", "web", "services", "reports"}, bottom

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = {"bot", "handlers", "rules", "storage", "reports", "locales", "services", "web"}
+PRODUCT = {"bot", "core", "handlers", "rules", "storage", "reports", "locales", "services", "web"}
 
 
 def imported_packages(path: Path) -> set[str]:

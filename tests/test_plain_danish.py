@@ -17,7 +17,7 @@ import statistics
 from babel.messages.extract import extract_from_file
 
 from bot.catalogs import KEYWORDS, ROOT, SOURCES
-from bot.i18n import make_i18n
+from core.i18n import make_i18n
 
 LIMIT = 35
 GOAL = 30  # the README's goal: none above this
@@ -25,7 +25,7 @@ GOAL = 30  # the README's goal: none above this
 # (handlers/on_behalf_views.py is not one: the others read its "written by the coordinator" notice.)
 STAFF_MODULES = {"handlers/coordinator.py", "handlers/coordinator_views.py", "handlers/desk.py",
                  "handlers/desk_views.py", "reports/referral_doc.py", "bot/admin.py", "bot/cli.py",
-                 "bot/menus.py", "handlers/notifications.py", "handlers/on_behalf.py", "bot/digest.py",
+                 "core/menus.py", "handlers/notifications.py", "handlers/on_behalf.py", "bot/digest.py",
                  "handlers/digest_views.py"}
 
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")

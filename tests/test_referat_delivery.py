@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from core.config import Settings
 from emulator import BotAPIEmulator
 from handlers.meetings import MeetingCb
 from storage.db import make_engine, make_sessionmaker, upgrade

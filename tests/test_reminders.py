@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import select, text
 
-from bot.config import Settings
+from core.config import Settings
 from storage.models import Dialog, OutboxMessage, Task
 from storage.plan import overdue_query
 from tests.helpers_dialog import (  # noqa: F401 (fresh_routers: an autouse fixture)

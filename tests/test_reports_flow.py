@@ -16,8 +16,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.playbook import Person, link_token
+from core import texts
 from emulator import BotAPIEmulator, ReceivedDocument
-from handlers import texts
 from reports.referat import queue_referat
 from rules.access import Refusal
 from storage import audit

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-from bot.i18n import set_timezone
+from core.i18n import set_timezone
 from reports.columns import break_lines
 from reports.common import FONT, REPLACEMENT, clean, localized, markup, width_table
 from reports.letter import render_letter

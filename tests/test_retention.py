@@ -15,8 +15,8 @@ from sqlalchemy import func, inspect, select, text
 
 from bot.app import App
 from bot.cli import main
-from bot.config import Settings
 from bot.playbook import Cast
+from core.config import Settings
 from storage import audit, crypto, retention
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import (

@@ -14,9 +14,9 @@ from aiogram.types import Message
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.playbook import Cast
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator
 from handlers.routers import BLUEPRINTS, all_routers, fresh_copy
 from storage.models import Dialog

@@ -54,7 +54,7 @@ def test_an_unknown_kind_is_never_held() -> None:
 def test_every_notice_kind_of_the_bot_is_classified() -> None:
     """A new notice kind must be put in rules/notice_urgency.KINDS (urgent, routine or direct)."""
     import bot.app  # noqa: F401  (every renderer registered)
-    from bot.notices import RENDERERS
+    from core.notices import RENDERERS
 
     own_tests = {"test_note", "bench_reminder"}
     missing = sorted(set(RENDERERS) - set(KINDS) - own_tests)

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from emulator import BotAPIEmulator, ChatMessage, Phone
 from storage import queries as q
 from storage.db import make_engine, make_sessionmaker, upgrade

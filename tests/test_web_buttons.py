@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh_routers: autouse)
 from tests.helpers_web import get, init_data
 

@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 import bot.middlewares
 from bot.app import App, build_app
-from bot.clock import FakeClock
-from bot.config import Settings
 from bot.webhook import bound_port, start_webhook
+from core.clock import FakeClock
+from core.config import Settings
 from emulator import BotAPIEmulator
 from storage.models import ProcessedUpdate
 
@@ -104,8 +104,8 @@ async def test_the_same_update_twice_has_its_effect_once(hooked: tuple[App, str]
 
 
 def test_web_app_needs_a_secret(settings: Settings) -> None:
-    from bot.config import ConfigError
     from bot.webhook import make_web_app
+    from core.config import ConfigError
 
     class Fake:
         pass

@@ -14,18 +14,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import App
-from bot.i18n import locale_for
-from handlers import texts
+from core import texts
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import locale_for
+from core.notices import Notices
 from rules.access import Action, Decision, decide
 from rules.cpr import contains_cpr
+from rules.dialog_config import DialogConfig
 from rules.text import clean_text, is_blank
 from services import input as input_service
 from services import meeting_room
@@ -48,6 +53,21 @@ CSP = ("default-src 'none'; script-src 'self' https://telegram.org; style-src 's
        "frame-ancestors https://web.telegram.org https://webk.telegram.org https://webz.telegram.org")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class App(Protocol):
+    """What the web app needs of the running bot (bot/app.py's App has it): the same
+    settings, database, words, clock and notices as the chat, so a page and a chat step
+    apply the same use cases in the same way."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    clock: Clock
+    notices: Notices
+    dialog_config: DialogConfig
+
+
 APP = web.AppKey("samspil", App)
 
 

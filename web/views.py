@@ -11,8 +11,8 @@ from pathlib import Path
 from aiogram.utils.i18n import gettext as _
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.i18n import fmt_date
-from bot.labels import box_title, role_label
+from core.i18n import fmt_date
+from core.labels import box_title, role_label
 from reports.model import Who
 from rules.access import Decision
 from rules.dialog_config import Area, Ruler
@@ -136,7 +136,7 @@ def ruler_page(seat: Participant, ruler: Ruler, locale: str, *, saved: int | Non
 def plain_refusal(decision: Decision, seat: Participant | None) -> str:
     from markupsafe import Markup
 
-    from handlers import texts  # the chat's words for a refusal
+    from core import texts  # the chat's words for a refusal
 
     return str(Markup(texts.refusal(decision.refusal, seat.dialog if seat else None)).striptags())
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _  # noqa: F401  (re-exported for handlers)
 from aiogram.utils.i18n import lazy_gettext as __  # noqa: F401
 from babel.dates import format_date, format_datetime, format_time
+from babel.lists import format_list
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -131,3 +133,13 @@ def fmt_datetime(dt: datetime, fmt: str = "long") -> str:
 def fmt_short(dt: datetime) -> str:
     """Compact date for lists: '12.03.2027'."""
     return format_datetime(dt, format="short", tzinfo=_tz, locale=_locale()).split(" ")[0]
+
+
+def clock_text(t: time, locale: str) -> str:
+    """"8.00" / "8:00 AM" (Danish without the leading zero: "kl. 8.00")."""
+    return format_time(t, format="H.mm" if locale.startswith("da") else "short", locale=locale)
+
+
+def times_text(times: Sequence[time], locale: str) -> str:
+    """"8.00 og 14.00" / "8:00 AM and 2:00 PM"."""
+    return format_list([clock_text(t, locale) for t in times], locale=locale)

@@ -26,9 +26,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import LANGUAGES
-from bot.webapp import OVERVIEW, page_url
+from core.config import Settings
+from core.i18n import LANGUAGES
+from core.webapp import OVERVIEW, page_url
 from rules.roles import STAFF_COORDINATOR
 from storage.models import Person
 

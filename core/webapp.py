@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from bot.config import Settings
+from core.config import Settings
 
 OVERVIEW, RULER, INPUT, MEETING = "overblik", "linealen", "input", "moede"
 

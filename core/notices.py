@@ -21,8 +21,8 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from rules import digest as digest_rules
 from rules.dates import next_send_time
 from rules.dialog_config import DialogConfig

@@ -10,8 +10,8 @@ from aiogram import html
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.config import Settings
-from bot.labels import age_group_label, box_title, role_label  # noqa: F401 (used by the flows)
+from core.config import Settings
+from core.labels import age_group_label, box_title, role_label  # noqa: F401 (used by the flows)
 from rules.access import Refusal
 from storage.models import Dialog, Participant
 
