@@ -5,9 +5,15 @@ Here, below the handlers, so that the PDF reports use the same words as the chat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from aiogram import html
 from aiogram.utils.i18n import gettext as _
 
 from rules.roles import COORDINATOR, NETWORK, PARENT, PARENT_CUSTODY, PROFESSIONAL, YOUNG
+
+if TYPE_CHECKING:
+    from storage.models import Dialog
 
 
 def role_label(role: str) -> str:
@@ -40,3 +46,14 @@ def written_for(who: str) -> str:
 def author(who: str, *, by_coordinator: bool) -> str:
     """The author line of an input or a number: the person, or `written_for` them."""
     return written_for(who) if by_coordinator else who
+
+
+def child_in_chat(dialog: Dialog) -> str:
+    """The child's name as a chat message shows it (HTML-escaped). Every chat text that
+    names the child goes through here, so what the chat may carry is decided in one place."""
+    return html.quote(dialog.child_name)
+
+
+def child_on_button(dialog: Dialog) -> str:
+    """The child's name as a button label (plain text, no HTML): see `child_in_chat`."""
+    return dialog.child_name

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from core.config import Settings
-from core.labels import age_group_label, box_title, role_label  # noqa: F401 (used by the flows)
+from core.labels import age_group_label, box_title, child_in_chat, role_label  # noqa: F401 (used by the flows)
 from rules.access import Refusal
 from storage.models import Dialog, Participant
 
@@ -23,7 +23,7 @@ def who(p: Participant) -> str:
 
 
 def refusal(reason: Refusal | None, dialog: Dialog | None = None) -> str:
-    child = html.quote(dialog.child_name) if dialog else ""
+    child = child_in_chat(dialog) if dialog else ""
     return {
         Refusal.NOT_PARTICIPANT: _("You are not part of that dialog."),
         Refusal.NOT_JOINED: _("You have not opened your invitation to that dialog yet."),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from aiogram import html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
 from core.i18n import fmt_date
+from core.labels import child_in_chat, child_on_button
 from rules.access import ACTIVE, Action, Decision, decide
 from storage import queries as q
 from storage.models import Participant, Person
@@ -87,11 +87,11 @@ async def pick_dialog(message: Message, session: AsyncSession, person: Person | 
 def dialog_buttons(seats: list[Participant]) -> list[str]:
     """One button text per seat (not HTML). The child's first name usually tells the dialogs
     apart; a teacher with two children of the same name also sees when each dialog began."""
-    names = Counter(s.dialog.child_name for s in seats)
+    names = Counter(child_on_button(s.dialog) for s in seats)
     labels = []
     for s in seats:
-        label = _("The dialog about {child}").format(child=s.dialog.child_name)
-        if names[s.dialog.child_name] > 1:
+        label = _("The dialog about {child}").format(child=child_on_button(s.dialog))
+        if names[child_on_button(s.dialog)] > 1:
             label = _("{label}, started {date}").format(label=label, date=fmt_date(s.dialog.created_at, "medium"))
         labels.append(label)
     taken = Counter(labels)  # same name, same day: the dialog's number is the last resort
@@ -100,7 +100,7 @@ def dialog_buttons(seats: list[Participant]) -> list[str]:
 
 
 def dialog_title(participant: Participant) -> str:
-    return html.quote(participant.dialog.child_name)
+    return child_in_chat(participant.dialog)
 
 
 def _notice_mark(data: str | None) -> tuple[str, tuple[str, ...]] | None:

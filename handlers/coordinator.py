@@ -20,6 +20,7 @@ from core import texts
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import fmt_date
+from core.labels import child_in_chat, child_on_button
 from core.notices import Notices
 from handlers import on_behalf_views
 from handlers.answers import (
@@ -191,7 +192,7 @@ async def confirm_action(
         await msg.answer(
             _("The dialog about {child} is open for invitations.\n\n"
               "Now invite the participants – the parents with custody first, as they give consent.").format(
-                child=html.quote(dialog.child_name)),
+                child=child_in_chat(dialog)),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[invite_button(_("Invite a participant"), dialog)]]))
 
 
@@ -213,7 +214,7 @@ async def invite(message: Message, person: Person | None, state: FSMContext, ses
         return
     await state.set_state(Invite.choose_dialog)
     await message.answer(_("Which dialog do you want to invite someone to?"), reply_markup=InlineKeyboardMarkup(
-        inline_keyboard=[[invite_button(f"{d.child_name} (#{d.id})", d)] for d in dialogs]))
+        inline_keyboard=[[invite_button(f"{child_on_button(d)} (#{d.id})", d)] for d in dialogs]))
 
 
 @router.callback_query(InviteCb.filter(F.action == InviteAction.DIALOG), flags=needs(Action.INVITE))
@@ -241,7 +242,7 @@ async def _ask_name(message: Message, state: FSMContext, dialog: Dialog) -> None
     await state.update_data(dialog_id=dialog.id)
     await message.answer(_(
         "<b>Invite to the dialog about {child}</b>\n\n"
-        "What is the person's name? (e.g. Mette Hansen)").format(child=html.quote(dialog.child_name)),
+        "What is the person's name? (e.g. Mette Hansen)").format(child=child_in_chat(dialog)),
         reply_markup=on_behalf_views.name_keyboard(dialog))
 
 
@@ -402,7 +403,7 @@ async def _create_invitation(
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={invited.token}"
     lines = [_("✅ {who} is invited to the dialog about {child}.").format(
-        who=texts.who(participant), child=html.quote(dialog.child_name))]
+        who=texts.who(participant), child=child_in_chat(dialog))]
     if invited.asked is not None:
         # The dialog has started: the family decides whether the new person comes in.
         lines.append(_(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
 from core.i18n import fmt_datetime
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import is_id
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED
@@ -130,7 +131,7 @@ def _account(p: Participant) -> str:
 
 async def dialog_block(session: AsyncSession, d: Dialog) -> str:
     head = _("<b>{child}</b> ({age}) · #{id}").format(
-        child=html.quote(d.child_name), age=texts.age_group_label(d.age_group), id=d.id)
+        child=child_in_chat(d), age=texts.age_group_label(d.age_group), id=d.id)
     if d.state == AWAITING_CONSENT:
         latest = await q.latest_answers(session, d.id)
         givers = [p for p in d.participants if p.consent_giver]
@@ -165,4 +166,4 @@ async def _unreachable(ctx: RenderContext, payload: dict) -> Rendered | None:
     return Rendered(_(
         "{who} can no longer be reached in Samspil (they have blocked or deleted the bot) "
         "in the dialog about {child}. Please contact them another way.").format(
-            who=texts.who(p), child=html.quote(p.dialog.child_name)))
+            who=texts.who(p), child=child_in_chat(p.dialog)))

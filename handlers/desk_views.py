@@ -14,6 +14,7 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.i18n import fmt_date, fmt_short
+from core.labels import child_in_chat, child_on_button
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from handlers.coordinator_views import InviteAction, InviteCb, dialog_block
@@ -116,7 +117,7 @@ def item_line(item: Item, dialog: Dialog) -> str:
     more = len(item.needs) - 1
     if more > 0:
         what += " " + ngettext("(+{n} more)", "(+{n} more)", more).format(n=more)
-    return f"{_mark(item)} <b>{html.quote(dialog.child_name)}</b> (#{dialog.id}) – {what}"
+    return f"{_mark(item)} <b>{child_in_chat(dialog)}</b> (#{dialog.id}) – {what}"
 
 
 def filter_label(which: Filter) -> str:
@@ -139,7 +140,7 @@ def desk_list(items: list[Item], page: Page[Item], which: Filter, dialogs: dict[
     if not body:
         body = [_("No dialogs here.") if which is not Filter.CLOSED else _("You have no closed dialogs.")]
     text = "\n".join(lines) + "\n\n" + "\n".join(body)
-    rows = [[_b(f"{_mark(i)} {dialogs[i.dialog_id].child_name} (#{i.dialog_id})",
+    rows = [[_b(f"{_mark(i)} {child_on_button(dialogs[i.dialog_id])} (#{i.dialog_id})",
                 DeskCb(action=DeskAction.OPEN, dialog_id=i.dialog_id, view=which, page=page.number))]
             for i in page.items]
     if page.pages > 1:
@@ -200,10 +201,10 @@ def choose_receiver(dialog: Dialog, people: list[Person], page: Page[Person] | N
     back = [_b(_("Cancel"), DeskCb(action=DeskAction.OPEN, dialog_id=dialog.id))]
     if not people:
         return (_("There is no other registered coordinator to hand the dialog about {child} to. An administrator "
-                  "registers one with: samspil admin add-coordinator").format(child=html.quote(dialog.child_name)),
+                  "registers one with: samspil admin add-coordinator").format(child=child_in_chat(dialog)),
                 InlineKeyboardMarkup(inline_keyboard=[back]))
     text = _("<b>Hand over the dialog about {child}</b>\n\nWho takes over? Choose a registered coordinator.").format(
-        child=html.quote(dialog.child_name))
+        child=child_in_chat(dialog))
     rows = [[_b(_person_label(p), DeskCb(action=DeskAction.HAND_TO, dialog_id=dialog.id, person_id=p.id))]
             for p in (shown if shown is not None else people)]
     if page is not None and page.pages > 1:
@@ -221,7 +222,7 @@ def choose_receiver(dialog: Dialog, people: list[Person], page: Page[Person] | N
 def ask_note(dialog: Dialog, to: Person) -> tuple[str, InlineKeyboardMarkup]:
     return (_("Write a short note for {name}: what should they know first about the dialog about {child}? "
               "They will also see everything that has happened in it.").format(
-                name=html.quote(to.name or ""), child=html.quote(dialog.child_name)),
+                name=html.quote(to.name or ""), child=child_in_chat(dialog)),
             InlineKeyboardMarkup(inline_keyboard=[
                 [_b(_("Hand over without a note"), DeskCb(action=DeskAction.HAND_SKIP, dialog_id=dialog.id,
                                                            person_id=to.id))],
@@ -230,7 +231,7 @@ def ask_note(dialog: Dialog, to: Person) -> tuple[str, InlineKeyboardMarkup]:
 
 def confirm(dialog: Dialog, to: Person, note: str | None) -> tuple[str, InlineKeyboardMarkup]:
     text = _("<b>Hand the dialog about {child} over to {name}?</b>").format(
-        child=html.quote(dialog.child_name), name=html.quote(to.name or ""))
+        child=child_in_chat(dialog), name=html.quote(to.name or ""))
     if note:
         text += "\n\n" + _("<b>Note:</b> {note}").format(note=html.quote(note))
     text += "\n\n" + _("{name} becomes the coordinator and sees everything in the dialog. The family and the "
@@ -243,7 +244,7 @@ def confirm(dialog: Dialog, to: Person, note: str | None) -> tuple[str, InlineKe
 
 def handed(result: ho.Handover) -> str:
     return _("✅ The dialog about {child} is now {name}'s. {name}, the family and the participants are told. "
-             "You no longer have access to it.").format(child=html.quote(result.dialog.child_name),
+             "You no longer have access to it.").format(child=child_in_chat(result.dialog),
                                                         name=html.quote(result.new.name or ""))
 
 
@@ -273,7 +274,7 @@ async def _to_new(ctx: RenderContext, payload: dict) -> Rendered | None:
         return None  # handed on again meanwhile
     old = await ctx.session.get(Person, payload["from_person_id"]) if payload.get("from_person_id") else None
     text = _("🔁 <b>You are now the coordinator of the dialog about {child}</b> (#{id})").format(
-        child=html.quote(dialog.child_name), id=dialog.id)
+        child=child_in_chat(dialog), id=dialog.id)
     name = html.quote(old.name or "") if old is not None else ""
     if payload.get("by_admin"):
         text += "\n" + _("An administrator handed it over to you from {name}.").format(name=name)
@@ -294,4 +295,4 @@ async def _to_old(ctx: RenderContext, payload: dict) -> Rendered | None:
         return None
     return Rendered(_("An administrator has handed the dialog about {child} (#{id}) over to {name}. "
                       "You no longer have access to it.").format(
-                        child=html.quote(dialog.child_name), id=dialog.id, name=html.quote(new.name or "")))
+                        child=child_in_chat(dialog), id=dialog.id, name=html.quote(new.name or "")))

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from core import texts
 from core.i18n import fmt_date
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.overview import OverviewCb
@@ -88,7 +89,7 @@ def home(p: Participant, entries: list[InputEntry], config: DialogConfig) -> tup
     """The person's input in this dialog, and the areas to write in, each with its explanation."""
     drafts = {e.area for e in entries if e.shared_at is None and not inputs.is_empty(e)}
     shared = {e.area for e in entries if e.shared_at is not None}
-    lines = [_("<b>Your input about {child}</b>").format(child=html.quote(p.dialog.child_name))]
+    lines = [_("<b>Your input about {child}</b>").format(child=child_in_chat(p.dialog))]
     if drafts:
         lines.append(_("✏️ Drafts only you can see: {areas}").format(areas=html.quote(area_list(config, drafts))))
     if shared:
@@ -272,7 +273,7 @@ async def _input_shared(ctx: RenderContext, payload: dict) -> Rendered | None:
     dialog = author.dialog
     return Rendered(
         _("{who} has shared their input in the dialog about {child}.").format(
-            who=texts.who(author), child=html.quote(dialog.child_name)),
+            who=texts.who(author), child=child_in_chat(dialog)),
         InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
             text=_("Read it"), callback_data=OverviewCb(dialog_id=dialog.id, round_no=payload["round_no"],
                                                  action="read").pack())]]))

@@ -10,6 +10,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.contact_views import contact_button, contact_lines
 from rules.access import shows_child_name
@@ -28,7 +29,7 @@ async def _to_members(ctx: RenderContext, payload: dict) -> Rendered | None:
     name = html.quote(coordinator.name or "") if coordinator else ""
     named = shows_child_name(q.seat(p), dialog.state)
     if named:
-        text = _("<b>{child} has a new coordinator: {name}</b>").format(child=html.quote(dialog.child_name), name=name)
+        text = _("<b>{child} has a new coordinator: {name}</b>").format(child=child_in_chat(dialog), name=name)
     else:
         text = _("<b>Your coordinator in Samspil is now {name}</b>").format(name=name)
     text += "\n" + _("{name} has taken over the dialog and can see everything in it, as the coordinator "

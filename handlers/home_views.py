@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.config import Settings
 from core.i18n import current_timezone, fmt_date, fmt_datetime
+from core.labels import child_in_chat, child_on_button
 from core.webapp import MEETING, OVERVIEW, page_url
 from handlers.choose import Id, PickDialogCb
 from handlers.contact_views import contact_button
@@ -177,7 +178,7 @@ async def with_next_step(text: str, session: AsyncSession, participant: Particip
 
 def state_line(d: Dialog) -> str:
     """A coordinator's line about one of their dialogs."""
-    child = html.quote(d.child_name)
+    child = child_in_chat(d)
     if d.state == ACTIVE:
         return _("• The dialog about {child} is open.").format(child=child)
     if d.state == AWAITING_CONSENT:
@@ -189,7 +190,7 @@ def _title(h: Home) -> str:
     """The dialog's name on the card: the child's, where this person may know it."""
     if not shows_child_name(q.seat(h.seat), h.seat.dialog.state):
         return _("A dialog you were invited to")
-    return html.quote(h.seat.dialog.child_name)
+    return child_in_chat(h.seat.dialog)
 
 
 def home_card(person: Person, homes: list[Home], *, consent_buttons: bool = True,
@@ -203,7 +204,7 @@ def home_card(person: Person, homes: list[Home], *, consent_buttons: bool = True
     rows: list[list[InlineKeyboardButton]] = []
     several = len(homes) > 1
     for h in homes:
-        prefix = f"{truncate(h.seat.dialog.child_name, 20)}: " if several else ""
+        prefix = f"{truncate(child_on_button(h.seat.dialog), 20)}: " if several else ""
         if h.seat.role == COORDINATOR:
             block = state_line(h.seat.dialog)
             if h.next.step == Step.TASK:
@@ -218,7 +219,7 @@ def home_card(person: Person, homes: list[Home], *, consent_buttons: bool = True
     contact = [h for h in homes if h.seat.role != COORDINATOR and shows_child_name(q.seat(h.seat), h.seat.dialog.state)]
     for h in contact:
         button = contact_button(h.seat.dialog_id)
-        prefix = f"{truncate(h.seat.dialog.child_name, 20)}: " if len(contact) > 1 else ""
+        prefix = f"{truncate(child_on_button(h.seat.dialog), 20)}: " if len(contact) > 1 else ""
         rows.append([InlineKeyboardButton(text=prefix + button.text, callback_data=button.callback_data)])
     return "\n\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
@@ -228,7 +229,7 @@ def web_buttons(homes: list[Home], settings: Settings) -> list[list[InlineKeyboa
     rows = []
     open_ = [h for h in homes if h.seat.dialog.state == ACTIVE and h.seat.joined_at is not None]
     for h in open_:
-        prefix = f"{truncate(h.seat.dialog.child_name, 20)}: " if len(open_) > 1 else ""
+        prefix = f"{truncate(child_on_button(h.seat.dialog), 20)}: " if len(open_) > 1 else ""
         if (url := page_url(settings, OVERVIEW, h.seat.dialog_id)) is not None:
             rows.append([InlineKeyboardButton(text=prefix + _("📊 Overview"), web_app=WebAppInfo(url=url))])
         if h.seat.role == COORDINATOR and (url := page_url(settings, MEETING, h.seat.dialog_id)) is not None:

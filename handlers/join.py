@@ -18,6 +18,7 @@ from core import texts
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import fmt_datetime, locale_for
+from core.labels import child_in_chat
 from core.menus import set_commands_for
 from core.notices import Notices
 from handlers.choose import drop_notice_buttons
@@ -91,7 +92,7 @@ async def start_with_token(
             "You will get a message here as soon as they have answered."))
     elif outcome == Link.SEAT_HELD:
         await message.answer(_("You are already part of the dialog about {child}.").format(
-            child=html.quote(dialog.child_name)))
+            child=child_in_chat(dialog)))
     elif outcome == Link.CLOSED:
         await message.answer(texts.refusal(Refusal.CLOSED, dialog))
     else:
@@ -118,7 +119,7 @@ async def _welcome(message: Message, session: AsyncSession, followed: membership
             name=html.quote(participant.name)) + "\n\n" + texts.awaiting_consent(), reply_markup=menu)
     elif dialog.state == PAUSED:
         await message.answer(_("Welcome, {name}. You are now part of the dialog about {child}.").format(
-            name=html.quote(participant.name), child=html.quote(dialog.child_name))
+            name=html.quote(participant.name), child=child_in_chat(dialog))
             + "\n\n" + texts.refusal(Refusal.PAUSED, dialog), reply_markup=menu)
     else:
         await message.answer(welcome_active(participant, dialog), reply_markup=menu)
@@ -208,9 +209,9 @@ async def consent_answer(
             reply += "\n\n" + _("The dialog starts when {names} has also given consent.").format(
                 names=", ".join(html.quote(p.name) for p in outcome.missing))
         elif outcome.state_before == PAUSED:
-            reply += "\n\n" + _("The dialog about {child} continues.").format(child=html.quote(dialog.child_name))
+            reply += "\n\n" + _("The dialog about {child} continues.").format(child=child_in_chat(dialog))
         elif outcome.state_before != ACTIVE:
-            reply += "\n\n" + _("The dialog about {child} is now open.").format(child=html.quote(dialog.child_name))
+            reply += "\n\n" + _("The dialog about {child} is now open.").format(child=child_in_chat(dialog))
         # The main menu comes with the thanks; the next step (when the dialog is open) after it.
         await bot.send_message(person.telegram_id, reply, reply_markup=main_menu() if has_menu(person) else None)
         if outcome.state_after == ACTIVE:
@@ -251,7 +252,7 @@ async def remove_seat(query: CallbackQuery, callback_data: RemoveSeatCb, session
         # staff: the coordinator removes a seat (answer to their own tap)
         await query.message.answer(_("{who} has been removed from the dialog about {child}. They no longer "
                                      "have access. The parents with custody are told.").format(
-            who=texts.who(seat), child=html.quote(removal.dialog.child_name)))
+            who=texts.who(seat), child=child_in_chat(removal.dialog)))
 
 
 # ---- /start without a token: greeting or the person's home ---------------------------------

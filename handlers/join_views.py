@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.config import Settings
 from core.i18n import fmt_date
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.contact_views import contact_lines
@@ -72,7 +73,7 @@ def consent_text(dialog: Dialog, participant: Participant, coordinator: Person |
     ).format(
         name=html.quote(participant.name),
         coordinator=coordinator_name,
-        child=html.quote(dialog.child_name),
+        child=child_in_chat(dialog),
         date=fmt_date(dialog.purpose_updated_at),
         purpose=html.quote(dialog.purpose),
     )
@@ -138,7 +139,7 @@ async def send_consent_card(message: Message, session: AsyncSession, dialog: Dia
 def already_in(seat: Participant, dialog: Dialog) -> str:
     if not shows_child_name(q.seat(seat), dialog.state):
         return texts.awaiting_consent()
-    return _("You are already part of the dialog about {child}.").format(child=html.quote(dialog.child_name))
+    return _("You are already part of the dialog about {child}.").format(child=child_in_chat(dialog))
 
 
 def link_used() -> str:
@@ -159,7 +160,7 @@ def link_unknown() -> str:
 
 def welcome_active(participant: Participant, dialog: Dialog) -> str:
     return _("Welcome, {name}. You are now part of the dialog about {child}, and it is open.").format(
-        name=html.quote(participant.name), child=html.quote(dialog.child_name))
+        name=html.quote(participant.name), child=child_in_chat(dialog))
 
 
 # ---- notices of this flow, composed when they are sent --------------------------------------
@@ -172,7 +173,7 @@ async def _joined(ctx: RenderContext, payload: dict) -> Rendered | None:
         return None
     # staff: a notice to the coordinator
     text = _("{who} has opened the invitation to the dialog about {child}.").format(
-        who=texts.who(p), child=html.quote(p.dialog.child_name))
+        who=texts.who(p), child=child_in_chat(p.dialog))
     if p.opened_by:
         # staff: a notice to the coordinator
         text += "\n" + _("Telegram account: {account}").format(account=html.quote(p.opened_by))
@@ -191,7 +192,7 @@ async def _seat_removed(ctx: RenderContext, payload: dict) -> Rendered | None:
     if p is None or p.removed_at is None:
         return None
     return Rendered(_("The coordinator has removed {who} from the dialog about {child}. "
-                      "They no longer have access.").format(who=texts.who(p), child=html.quote(p.dialog.child_name)))
+                      "They no longer have access.").format(who=texts.who(p), child=child_in_chat(p.dialog)))
 
 
 @renderer("seat_removed_you")
@@ -219,7 +220,7 @@ async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
     }.get(consent.answer)
     if text is None:
         return None
-    text = text.format(who=texts.who(p), child=html.quote(p.dialog.child_name))
+    text = text.format(who=texts.who(p), child=child_in_chat(p.dialog))
     if consent.answer == consent_rules.WITHDRAWN and p.dialog.state == PAUSED:
         # staff: a notice to the coordinator
         text += "\n\n" + _("The dialog is paused: the participants have no access and get no reminders "
@@ -231,14 +232,14 @@ async def _consent_answer(ctx: RenderContext, payload: dict) -> Rendered | None:
 async def _dialog_resumed(ctx: RenderContext, payload: dict) -> Rendered | None:
     return await _with_next_step(ctx, payload, lambda dialog: _(
         "▶️ The dialog about {child} continues: the family has given consent again."
-    ).format(child=html.quote(dialog.child_name)))
+    ).format(child=child_in_chat(dialog)))
 
 
 @renderer("dialog_open")
 async def _dialog_open(ctx: RenderContext, payload: dict) -> Rendered | None:
     return await _with_next_step(ctx, payload, lambda dialog: _(
         "The dialog about {child} is now open: the family has given consent."
-    ).format(child=html.quote(dialog.child_name)))
+    ).format(child=child_in_chat(dialog)))
 
 
 async def _with_next_step(ctx: RenderContext, payload: dict, text_of: Callable[[Dialog], str]) -> Rendered | None:

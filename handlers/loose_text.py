@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
 from core.clock import Clock
+from core.labels import child_in_chat
 from core.notices import Notices, RenderContext, Rendered, renderer
 from handlers.choose import Id, dialog_buttons
 from handlers.desk_views import open_button
@@ -224,5 +225,5 @@ async def _family_message(ctx: RenderContext, payload: dict) -> Rendered | None:
     if p is None or not ctx.row.body or p.dialog.state == CLOSED:
         return None
     return Rendered(_("✉️ A message from {who} about {child}:").format(
-        who=texts.who(p), child=html.quote(p.dialog.child_name)) + "\n\n" + html.quote(ctx.row.body),
+        who=texts.who(p), child=child_in_chat(p.dialog)) + "\n\n" + html.quote(ctx.row.body),
         InlineKeyboardMarkup(inline_keyboard=[[open_button(p.dialog_id)]]))  # the dialog's card, on the desk

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.config import Settings
 from core.i18n import fmt_datetime
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from rules.access import ACTIVE
@@ -95,7 +96,7 @@ def when_text(dt: datetime) -> str:
 
 
 def _child(dialog: Dialog) -> str:
-    return html.quote(dialog.child_name)
+    return child_in_chat(dialog)
 
 
 def _button(label: str, action: MeetingAction, dialog: Dialog, meeting: Meeting | None = None,

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from core import texts
 from core.i18n import fmt_date
-from core.labels import written_for
+from core.labels import child_in_chat, child_on_button, written_for
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.coordinator_views import InviteAction, InviteCb, invite_button
@@ -109,7 +109,7 @@ def menu(seat: Participant, latest: Consent | None, shared: int, drafts: int, nu
     name = html.quote(seat.name)
     lines = [_("<b>{who}</b> takes part without Telegram in the dialog about {child}. "
                "You write for {name}. Everyone sees it as \"{marking}\".").format(
-        who=texts.who(seat), child=html.quote(dialog.child_name), name=name, marking=written_for(name))]
+        who=texts.who(seat), child=child_in_chat(dialog), name=name, marking=written_for(name))]
     if seat.consent_giver:
         lines.append(consent_line(seat, latest))
     rows: list[list[InlineKeyboardButton]] = []
@@ -173,7 +173,7 @@ def consent_recorded(seat: Participant, record: on_behalf.ConsentRecord) -> str:
     if record.consent.answer == consent_rules.GIVEN:
         if record.state_after == ACTIVE:
             lines.append(_("Everyone has given consent. The dialog about {child} is open now.").format(
-                child=html.quote(dialog.child_name)))
+                child=child_in_chat(dialog)))
         elif record.missing:
             lines.append(_("Consent is still missing from: {names}.").format(
                 names=", ".join(html.quote(p.name) for p in record.missing)))
@@ -245,7 +245,7 @@ def ruler_card(seat: Participant, ruler: Ruler) -> tuple[str, InlineKeyboardMark
     legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {html.quote(f.name(loc))}" for f in ruler.fields)
     text = _("<b>{ruler}</b> – {name}'s number\n\n"
              "Ask {name} where {child} is on the ruler right now. Then tap {name}'s number.\n\n{legend}").format(
-        ruler=html.quote(ruler.name(loc)), name=html.quote(seat.name), child=html.quote(seat.dialog.child_name),
+        ruler=html.quote(ruler.name(loc)), name=html.quote(seat.name), child=child_in_chat(seat.dialog),
         legend=legend)
 
     def b(v: int) -> InlineKeyboardButton:
@@ -272,7 +272,7 @@ def seat_list(seats: list[Participant], several_dialogs: bool) -> tuple[str, Inl
 
     def label(p: Participant) -> str:
         who = f"{p.name} ({p.relation or texts.role_label(p.role)})"
-        return f"{who} – {p.dialog.child_name}" if several_dialogs else who
+        return f"{who} – {child_on_button(p.dialog)}" if several_dialogs else who
 
     return (_("Who do you want to write for?"),
             InlineKeyboardMarkup(inline_keyboard=[[button(label(p), ForAction.MENU, p)] for p in seats]))
@@ -289,7 +289,7 @@ async def _input_shared_for(ctx: RenderContext, payload: dict) -> Rendered | Non
     dialog: Dialog = seat.dialog
     return Rendered(
         _("New input in the dialog about {child}: {marking}.").format(
-            child=html.quote(dialog.child_name), marking=written_for(texts.who(seat))),
+            child=child_in_chat(dialog), marking=written_for(texts.who(seat))),
         InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
             text=_("Read it"), callback_data=OverviewCb(dialog_id=dialog.id, round_no=payload["round_no"],
                                                         action="read").pack())]]))
@@ -340,7 +340,7 @@ def offline_added(added: on_behalf.Added, dialog: Dialog) -> tuple[str, InlineKe
     seat = added.participant
     name = html.quote(seat.name)
     lines = [_("✅ {who} takes part in the dialog about {child} – without Telegram.").format(
-        who=texts.who(seat), child=html.quote(dialog.child_name))]
+        who=texts.who(seat), child=child_in_chat(dialog))]
     if seat.consent_giver:
         lines.append(_("{name} gets no link. You write for {name}: their consent, their input and their number "
                        "on the ruler. Everyone sees it as \"{marking}\".").format(name=name, marking=written_for(name)))

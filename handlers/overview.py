@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.clock import Clock
 from core.i18n import fmt_short
-from core.labels import author
+from core.labels import author, child_in_chat
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.reports_views import overview_pdf_button
 from handlers.seats import alert, needs
@@ -148,7 +148,7 @@ async def render_page(session: AsyncSession, p: Participant, config: DialogConfi
     dialog = p.dialog
     entries = await inputs.shared_entries(session, dialog, round_no, area or None)
     title = _("<b>Overview</b> – the dialog about {child}, round {round}").format(
-        child=html.quote(dialog.child_name), round=round_no)
+        child=child_in_chat(dialog), round=round_no)
     if area:
         title += " · " + html.quote(config.area(area).label(_locale()))
     if not entries:

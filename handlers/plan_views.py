@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
 from core.i18n import fmt_date
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb
 from rules.access import ACTIVE, Action, decide
@@ -114,7 +115,7 @@ def _locale() -> str:
 
 
 def _child(dialog: Dialog) -> str:
-    return html.quote(dialog.child_name)
+    return child_in_chat(dialog)
 
 
 def short_date(d: date, with_year: bool = False) -> str:

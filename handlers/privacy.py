@@ -37,6 +37,7 @@ from core import texts
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import fmt_datetime
+from core.labels import child_in_chat, child_on_button
 from core.notices import Notices
 from handlers.answers import NOT_COMMAND, read_answer
 from handlers.choose import PickDialogCb, drop_notice_buttons, pick_dialog
@@ -157,7 +158,7 @@ async def consent_withdrawn(query: CallbackQuery, seat: Participant, session: As
     else:
         reply = _("Your consent was withdrawn {when}. The dialog about {child} does not start without it. "
                   "Your coordinator has been told.")
-    reply = reply.format(when=fmt_datetime(now), child=html.quote(done.dialog.child_name))
+    reply = reply.format(when=fmt_datetime(now), child=child_in_chat(done.dialog))
     await bot.send_message(person.telegram_id, reply + "\n\n" + _("If you change your mind, type /samtykke."))
 
 
@@ -185,7 +186,7 @@ async def approval_answer(
         await drop_notice_buttons(query)
         return
     await drop_notice_buttons(query)
-    who, child = texts.who(newcomer), html.quote(dialog.child_name)
+    who, child = texts.who(newcomer), child_in_chat(dialog)
     if outcome == consent.Approved.APPROVED:
         reply = _("Thank you. {who} can now take part in the dialog about {child}.").format(who=who, child=child)
     elif outcome == consent.Approved.NOT_APPROVED:
@@ -305,7 +306,7 @@ async def close_command(message: Message, session: AsyncSession, person: Person 
     await state.set_state(CloseFlow.choose)
     # staff: the coordinator closes a dialog (/luk)
     await message.answer(_("Which dialog do you want to close?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=[
-        button(f"{d.child_name} (#{d.id})", CloseCb(action=CloseAction.DIALOG, dialog_id=d.id)) for d in dialogs]))
+        button(f"{child_on_button(d)} (#{d.id})", CloseCb(action=CloseAction.DIALOG, dialog_id=d.id)) for d in dialogs]))
 
 
 async def _ask_reason(message: Message, state: FSMContext, dialog: Dialog) -> None:
@@ -315,7 +316,7 @@ async def _ask_reason(message: Message, state: FSMContext, dialog: Dialog) -> No
     await message.answer(_(
         "<b>Close the dialog about {child}</b>\n\n"
         "Why is the dialog being closed? Write a short reason, e.g. \"The goals have been reached.\"\n"
-        "The participants are told the reason.").format(child=html.quote(dialog.child_name)))
+        "The participants are told the reason.").format(child=child_in_chat(dialog)))
 
 
 @router.message(CloseFlow.choose, NOT_COMMAND)
@@ -342,7 +343,7 @@ async def close_reason(message: Message, session: AsyncSession, person: Person |
         "<b>Close the dialog about {child}?</b>\n\n<b>Reason:</b> {reason}\n\n"
         "Everyone in the dialog is told that it is closed, and why. Afterwards nobody can see its content "
         "in Samspil. The data is kept for {period}, as the law requires, and then deleted.").format(
-            child=html.quote(dialog.child_name), reason=html.quote(reason), period=retention_period(settings)),
+            child=child_in_chat(dialog), reason=html.quote(reason), period=retention_period(settings)),
         protect_content=True,
         reply_markup=InlineKeyboardMarkup(inline_keyboard=[
             button(_("Yes, close the dialog"), CloseCb(action=CloseAction.YES, dialog_id=dialog.id)),
@@ -380,4 +381,4 @@ async def close_confirmed(query: CallbackQuery, seat: Participant, session: Asyn
     # staff: the coordinator closes a dialog (/luk)
     await query.message.answer(_(
         "The dialog about {child} is closed, and everyone in it has been told. "
-        "You can still see it under /dialoger.").format(child=html.quote(closed.child_name)))
+        "You can still see it under /dialoger.").format(child=child_in_chat(closed)))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.config import Settings
 from core.i18n import fmt_datetime
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from core.texts import retention_period
 from handlers.choose import Id
@@ -95,7 +96,7 @@ async def show_consent(message: Message, session: AsyncSession, seat: Participan
     dialog = seat.dialog
     consents = await pv.consents_of(session, seat)
     latest = consents[-1] if consents else None
-    head = [_("<b>Your consent</b> – the dialog about {child}").format(child=html.quote(dialog.child_name))]
+    head = [_("<b>Your consent</b> – the dialog about {child}").format(child=child_in_chat(dialog))]
     if consents:
         head.append(_("Your answers:") + "\n" + "\n".join(
             f"• {fmt_datetime(c.created_at)}: {answer_label(c.answer)}" for c in consents))
@@ -171,7 +172,7 @@ def withdraw_text(dialog: Dialog) -> str:
         "• your coordinator is told\n"
         "• what has been written is kept, but nobody can see it while the dialog is paused\n\n"
         "You can give your consent again at any time with /samtykke, and the dialog continues."
-    ).format(child=html.quote(dialog.child_name))
+    ).format(child=child_in_chat(dialog))
 
 
 # ---- a participant added after the start ----------------------------------------------------
@@ -198,7 +199,7 @@ async def _newcomer_approval(ctx: RenderContext, payload: dict) -> Rendered | No
         "{coordinator} would like to add {who} ({role}) to the dialog.\n\n"
         "The family decides who takes part: {name} only gets in when the parents with custody "
         "(or the young person) have approved. Do you approve?").format(
-            child=html.quote(dialog.child_name), coordinator=html.quote(coordinator.name or "") if coordinator else "",
+            child=child_in_chat(dialog), coordinator=html.quote(coordinator.name or "") if coordinator else "",
             who=texts.who(newcomer), role=texts.role_label(newcomer.role), name=html.quote(newcomer.name)),
         approval_keyboard(newcomer))
 
@@ -210,7 +211,7 @@ async def _newcomer_approved(ctx: RenderContext, payload: dict) -> Rendered | No
         return None
     # staff: a notice to the coordinator
     text = _("✅ The family has approved {who} in the dialog about {child}.").format(
-        who=texts.who(p), child=html.quote(p.dialog.child_name))
+        who=texts.who(p), child=child_in_chat(p.dialog))
     if p.offline:  # no link: the coordinator writes for them (handlers/on_behalf.py)
         # staff: a notice to the coordinator
         text += " " + _("{name} takes part without Telegram: you write for {name} with /paa_vegne.").format(
@@ -234,7 +235,7 @@ async def _newcomer_refused(ctx: RenderContext, payload: dict) -> Rendered | Non
     return Rendered(_(
         "✖️ The family has not approved {who} in the dialog about {child}. "
         "The invitation has been withdrawn and the link no longer works.").format(
-            who=texts.who(p), child=html.quote(p.dialog.child_name)))
+            who=texts.who(p), child=child_in_chat(p.dialog)))
 
 
 @renderer("newcomer_welcome")
@@ -243,7 +244,7 @@ async def _newcomer_welcome(ctx: RenderContext, payload: dict) -> Rendered | Non
     if p is None or p.joined_at is None or p.dialog.state == CLOSED:
         return None
     text = _("Welcome, {name}. The family has approved you, and you are now part of the dialog about {child}.").format(
-        name=html.quote(p.name), child=html.quote(p.dialog.child_name))
+        name=html.quote(p.name), child=child_in_chat(p.dialog))
     if p.dialog.state == PAUSED:
         return Rendered(text + "\n\n" + texts.refusal(Refusal.PAUSED, p.dialog))
     return Rendered(text + "\n\n" + _("Type /hjaelp to see what you can do."))
@@ -331,7 +332,7 @@ async def _person_erased(ctx: RenderContext, payload: dict) -> Rendered | None:
     text = _(
         "{who} in the dialog about {child} has had their personal data erased from Samspil. "
         "What the municipality must keep is kept without their name.").format(
-            who=texts.who(p), child=html.quote(p.dialog.child_name))
+            who=texts.who(p), child=child_in_chat(p.dialog))
     if p.consent_giver and p.dialog.state == PAUSED:
         # staff: a notice to the coordinator
         text += "\n\n" + _("They gave consent to the dialog, so it is paused. Talk to the family about how to go on.")
@@ -351,6 +352,6 @@ async def _dialog_closed(ctx: RenderContext, payload: dict) -> Rendered | None:
         "<b>Reason:</b> {reason}\n\n"
         "Nothing can be seen or added in Samspil any more. The information is kept for {period}, "
         "as the law requires, and then deleted.").format(
-            child=html.quote(dialog.child_name), reason=html.quote(dialog.close_reason or ""),
+            child=child_in_chat(dialog), reason=html.quote(dialog.close_reason or ""),
             period=retention_period(ctx.settings)))
 

@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from core import texts
 from core.i18n import fmt_date, fmt_short
+from core.labels import child_in_chat
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from reports import referrals as rf
@@ -74,7 +75,7 @@ class LetterCb(CallbackData, prefix="brev"):
 
 
 def child(dialog: Dialog) -> str:
-    return html.quote(dialog.child_name)
+    return child_in_chat(dialog)
 
 
 def _to(referral: Referral) -> str:

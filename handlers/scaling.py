@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import texts
 from core.clock import Clock
 from core.i18n import fmt_datetime
-from core.labels import author
+from core.labels import author, child_in_chat
 from core.notices import Notices, RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.desk_views import open_button
@@ -74,7 +74,7 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
         "Where would you place {child}'s situation right now? The ruler starts at "
         "\"{first}\" and the concern rises towards 10.\n\n{legend}\n\n"
         "Tap a number to read what it means.").format(
-            ruler=html.quote(ruler.name(loc)), child=html.quote(p.dialog.child_name),
+            ruler=html.quote(ruler.name(loc)), child=child_in_chat(p.dialog),
             first=html.quote(ruler.fields[0].name(loc)), legend=legend)
 
     def b(v: int) -> InlineKeyboardButton:
@@ -142,7 +142,7 @@ async def _high_score(ctx: RenderContext, payload: dict) -> Rendered | None:
         "⚠️ <b>High score in the dialog about {child}</b>\n\n"
         "{who} placed the situation at <b>{value}</b> ({field}) on {when}.\n\n"
         "Consider contacting them soon.").format(
-            child=html.quote(p.dialog.child_name), who=texts.who(p), value=score.value,
+            child=child_in_chat(p.dialog), who=texts.who(p), value=score.value,
             field=html.quote(ruler.field_for(score.value).name(_locale())), when=fmt_datetime(score.created_at)),
         InlineKeyboardMarkup(inline_keyboard=[[open_button(p.dialog_id)]]))  # the dialog's card, on the desk
 
@@ -182,7 +182,7 @@ async def render_assessment(session: AsyncSession, p: Participant, config: Dialo
     loc = _locale()
     latest = await inputs.latest_scores(session, dialog, dialog.round_no)
     lines = [_("<b>Joint assessment</b> – {ruler}, the dialog about {child}, round {round}").format(
-        ruler=html.quote(ruler.name(loc)), child=html.quote(dialog.child_name), round=dialog.round_no)]
+        ruler=html.quote(ruler.name(loc)), child=child_in_chat(dialog), round=dialog.round_no)]
     # The joint target (fælles mål) the meeting set: this round's, else the latest earlier one.
     target = await latest_target(session, dialog)
     if target is not None:
