@@ -9,28 +9,14 @@ elsewhere but Telegram's own script.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
-from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import texts
-from core.clock import Clock
-from core.config import Settings
-from core.i18n import locale_for
-from core.notices import Notices
-from rules.access import Action, Decision, decide
+from rules.access import Action, Decision
 from rules.cpr import contains_cpr
-from rules.dialog_config import DialogConfig
 from rules.text import clean_text, is_blank
 from services import input as input_service
 from services import meeting_room
@@ -40,9 +26,9 @@ from services import plan as plan_service
 from services import ruler as ruler_service
 from storage import inputs
 from storage import queries as q
-from storage.models import Participant, Person
+from storage.models import Participant
 from web import views
-from web.auth import HEADER, NotSigned, Refused, check_init_data
+from web.visit import APP, App, Handler, Visit, dialog_id_of, signed, speaking
 
 log = logging.getLogger("samspil.web")
 
@@ -51,51 +37,6 @@ MAX_BODY = 128 * 1024  # one box at most: 10,000 characters, URL-encoded
 CSP = ("default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors https://web.telegram.org https://webk.telegram.org https://webz.telegram.org")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class App(Protocol):
-    """What the web app needs of the running bot (bot/app.py's App has it): the same
-    settings, database, words, clock and notices as the chat, so a page and a chat step
-    apply the same use cases in the same way."""
-
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    i18n: I18n
-    clock: Clock
-    notices: Notices
-    dialog_config: DialogConfig
-
-
-APP = web.AppKey("samspil", App)
-
-
-@dataclass
-class Visit:
-    """One signed request: who is asking, in which language, and the transaction it runs in."""
-
-    app: App
-    session: AsyncSession
-    person: Person | None
-    locale: str
-    now: datetime
-
-    async def seat(self, dialog_id: int, action: Action) -> tuple[Participant | None, Decision]:
-        """The person's seat in the dialog and whether the rules allow `action` there."""
-        seat = await q.participant_in(self.session, self.person, dialog_id)
-        return seat, decide(q.seat(seat), seat.dialog.state if seat else "", action)
-
-    def page(self, body: str, status: int = 200) -> web.Response:
-        return web.Response(status=status, text=body, content_type="text/html")
-
-    def refused(self, decision: Decision, seat: Participant | None) -> web.Response:
-        # The chat's own words for a refusal (HTML-escaped there).
-        message = Markup(texts.refusal(decision.refusal, seat.dialog if seat else None))
-        return self.page(views.error(message, self.locale), 403)
-
-
-Page = Callable[[Visit, web.Request], Awaitable[web.Response]]
 
 
 @web.middleware
@@ -125,68 +66,15 @@ def make_web_app(app: App) -> web.Application:
     return web_app
 
 
-@contextmanager
-def speaking(app: App, locale: str) -> Iterator[None]:
-    """Texts (and dates) in `locale` while a page is made, as the i18n middleware does in the chat."""
-    with app.i18n.context(), app.i18n.use_locale(locale):
-        yield
-
-
 async def shell(request: web.Request) -> web.Response:
     app = request.app[APP]
     with speaking(app, app.settings.default_locale):
         return web.Response(text=views.shell(app.settings.default_locale), content_type="text/html")
 
 
-def _refusal_text(reason: Refused) -> str:
-    return {
-        Refused.MISSING: _("Open this page from the button in your chat with Samspil."),
-        Refused.FORGED: _("This page could not check who you are. Open it again from the chat."),
-        Refused.EXPIRED: _("This page has been open too long. Close it and open it again from the chat."),
-    }[reason]
-
-
-def signed(page: Page) -> Handler:
-    """Check initData, then run `page` in one transaction as that person, in their language."""
-
-    async def handle(request: web.Request) -> web.Response:
-        app = request.app[APP]
-        settings = app.settings
-        now = app.clock.now()
-        try:
-            init = check_init_data(settings.token, request.headers.get(HEADER), now,
-                                   timedelta(seconds=settings.web_auth_max_age))
-        except NotSigned as refused:
-            log.info("web refused reason=%s", refused.reason.value)
-            with speaking(app, settings.default_locale):
-                return web.Response(status=401, content_type="text/html", text=views.error(
-                    _refusal_text(refused.reason), settings.default_locale))
-        async with app.sessionmaker() as session:
-            async with session.begin():
-                person = await session.scalar(select(Person).where(Person.telegram_id == init.user.id))
-                locale = locale_for(None, person.locale if person else init.user.language_code,
-                                    settings.default_locale)
-                with speaking(app, locale):
-                    response = await page(Visit(app, session, person, locale, now), request)
-            # Committed: notices this request wrote can go out now (as after an update).
-            if session.info.pop("outbox_due_now", False):
-                app.notices.wake()
-            return response
-
-    return handle
-
-
-def _dialog_id(request: web.Request, form: dict | None = None) -> int:
-    raw = (form or {}).get("d") or request.query.get("d", "")
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return 0
-
-
 async def page_overblik(visit: Visit, request: web.Request) -> web.Response:
     app = visit.app
-    dialog_id = _dialog_id(request)
+    dialog_id = dialog_id_of(request)
     if not dialog_id:  # opened from the menu button: which dialog? (one: that one)
         dialogs = await overblik_service.dialogs_of(visit.session, visit.person)
         if len(dialogs) != 1:
@@ -200,7 +88,7 @@ async def page_overblik(visit: Visit, request: web.Request) -> web.Response:
 
 
 async def page_ruler(visit: Visit, request: web.Request) -> web.Response:
-    seat, decision = await visit.seat(_dialog_id(request), Action.SCALE)
+    seat, decision = await visit.seat(dialog_id_of(request), Action.SCALE)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     mine = (await inputs.latest_scores(visit.session, seat.dialog, seat.dialog.round_no)).get(seat.id)
@@ -210,7 +98,7 @@ async def page_ruler(visit: Visit, request: web.Request) -> web.Response:
 
 async def save_number(visit: Visit, request: web.Request) -> web.Response:
     form = dict(await request.post())
-    seat, decision = await visit.seat(_dialog_id(request, form), Action.SCALE)
+    seat, decision = await visit.seat(dialog_id_of(request, form), Action.SCALE)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     ruler = visit.app.dialog_config.ruler(seat.dialog.age_group)
@@ -237,7 +125,7 @@ def _area(visit: Visit, key: str | None):  # type: ignore[no-untyped-def]
 
 async def page_input(visit: Visit, request: web.Request) -> web.Response:
     """Skriv input: the list of areas, or the three boxes of one area on one screen."""
-    seat, decision = await visit.seat(_dialog_id(request), Action.WRITE_INPUT)
+    seat, decision = await visit.seat(dialog_id_of(request), Action.WRITE_INPUT)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     config = visit.app.dialog_config
@@ -252,7 +140,7 @@ async def page_input(visit: Visit, request: web.Request) -> web.Response:
 async def save_box(visit: Visit, request: web.Request) -> web.Response:
     """One box, as the page holds it now (sent a moment after the person stops typing)."""
     form = dict(await request.post())
-    seat, decision = await visit.seat(_dialog_id(request, form), Action.WRITE_INPUT)
+    seat, decision = await visit.seat(dialog_id_of(request, form), Action.WRITE_INPUT)
     if not decision or seat is None:
         return web.json_response({"ok": False, "message": views.plain_refusal(decision, seat)}, status=403)
     area, box, text = _area(visit, str(form.get("a", ""))), str(form.get("box", "")), str(form.get("text", ""))
@@ -276,7 +164,7 @@ async def save_box(visit: Visit, request: web.Request) -> web.Response:
 
 async def share_input(visit: Visit, request: web.Request) -> web.Response:
     form = dict(await request.post())
-    seat, decision = await visit.seat(_dialog_id(request, form), Action.WRITE_INPUT)
+    seat, decision = await visit.seat(dialog_id_of(request, form), Action.WRITE_INPUT)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     area = _area(visit, str(form.get("a", "")))
@@ -296,7 +184,7 @@ TEXT_LIMIT = 500  # a goal or a task, as in the chat
 
 
 async def page_meeting(visit: Visit, request: web.Request) -> web.Response:
-    seat, decision = await visit.seat(_dialog_id(request), Action.MANAGE)
+    seat, decision = await visit.seat(dialog_id_of(request), Action.MANAGE)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     return visit.page(views.meeting_room(await meeting_room.room(visit.session, seat, visit.app.dialog_config),
@@ -330,7 +218,7 @@ def _int(form: dict, name: str) -> int:
 async def meeting_action(visit: Visit, request: web.Request) -> web.Response:
     """One change made in the meeting; the page comes back with what happened."""
     form = dict(await request.post())
-    seat, decision = await visit.seat(_dialog_id(request, form), Action.MANAGE)
+    seat, decision = await visit.seat(dialog_id_of(request, form), Action.MANAGE)
     if not decision or seat is None:
         return visit.refused(decision, seat)
     action = request.path.rsplit("/", 1)[-1]
