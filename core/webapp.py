@@ -11,6 +11,12 @@ from urllib.parse import urlencode
 from core.config import Settings
 
 OVERVIEW, RULER, INPUT, MEETING = "overblik", "linealen", "input", "moede"
+# The pages that carry what the chat leaves out with CHAT_CONTENT=minimal (lowercase letters
+# only: web/static/app.js loads /page/<name>). For the family: the consent card, a meeting
+# invitation with its answer, the plan to accept, the PDFs to download. For the coordinator:
+# a new dialog, inviting someone, calling a meeting, closing it (the minutes).
+CONSENT, INVITATION, PLAN, DOCUMENTS = "samtykke", "svar", "plan", "dokumenter"
+NEW_DIALOG, INVITE, CALL_MEETING, CLOSE_MEETING = "ny", "inviter", "indkald", "afslut"
 
 
 def page_url(settings: Settings, page: str, dialog_id: int | None = None) -> str | None:
