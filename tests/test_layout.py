@@ -42,3 +42,13 @@ def test_nothing_below_the_handlers_imports_them() -> None:
             if "migrations" in path.parts:
                 continue
             assert not imported_packages(path) & {"handlers", "web"}, path.relative_to(ROOT)
+
+
+def test_every_package_is_installed() -> None:
+    """A package missing from pyproject's list works in a checkout and fails once installed."""
+    import tomllib
+
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = {name.rstrip("*") for name in listed["tool"]["setuptools"]["packages"]["find"]["include"]}
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages <= include, packages - include
