@@ -278,6 +278,20 @@ async def toggle_attendance(session: AsyncSession, dialog: Dialog, meeting: Meet
     return Outcome.DONE
 
 
+async def record_attendance(session: AsyncSession, dialog: Dialog, meeting: Meeting,
+                            marks: dict[int, str]) -> Outcome:
+    """Who was there, several people at once (the Mini App's closing page): participant id ->
+    present | apologies | absent. Nothing is recorded if one of them is not someone invited."""
+    if meeting.status != mt.OPEN:
+        return Outcome.NOT_OPEN
+    invited = await attendance_of(session, dialog, meeting)
+    if any(pid not in invited or status not in mt.ATTENDANCE for pid, status in marks.items()):
+        return Outcome.OFF_THE_RULER  # a made-up person or mark
+    for pid, status in marks.items():
+        await mt.set_attendance(session, meeting.id, pid, status)
+    return Outcome.DONE
+
+
 def record_summary(meeting: Meeting, text: str | None) -> Outcome:
     """What was discussed and decided (checked by the caller: no CPR number, within the limit)."""
     if meeting.status != mt.OPEN:

@@ -95,7 +95,7 @@ async def bots(settings: Settings, tmp_path: Path) -> AsyncIterator[ForkedBots]:
         "DATA_KEY": _data_key(settings),
         "BOT_TOKEN": settings.token, "BOT_API_URL": settings.bot_api_url,
         "DATABASE_URL": settings.database_url, "DATABASE_SCHEMA": settings.database_schema or "",
-        "REDIS_URL": settings.redis_url or "", "REDIS_PREFIX": settings.redis_prefix, "LOG_LEVEL": "WARNING",
+        "REDIS_URL": settings.redis_url or "", "REDIS_PREFIX": settings.redis_prefix, "LOG_LEVEL": os.environ.get("SAMSPIL_CRASH_LOG_LEVEL", "WARNING"),
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00",
         "SEND_CHAT_INTERVAL": "0", "OUTBOX_LEASE_SECONDS": "2",
         # The coordinator acts on being told the dialog is open: at once, not in a digest.
