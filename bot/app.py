@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.chat_content import ChatContentMiddleware
 from bot.middlewares import DbSessionMiddleware, install_session_fsm
 from bot.polling import BatchDispatcher
 from bot.private_only import PrivateOnlyMiddleware
@@ -31,7 +32,14 @@ from handlers.routers import all_jobs, include_flows
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.fsm import AfterCommitStorage, SQLStorage, key_builder, sealed_dumps, sealed_loads
+from storage.fsm import (
+    AfterCommitStorage,
+    HeldLocks,
+    SQLStorage,
+    key_builder,
+    sealed_dumps,
+    sealed_loads,
+)
 
 log = logging.getLogger("samspil")
 
@@ -100,7 +108,8 @@ def make_fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
             settings.redis_url, key_builder=key_builder(settings.redis_prefix),
             json_dumps=sealed_dumps, json_loads=sealed_loads)
         # Written after the update's commit, not during it (storage/fsm.py AfterCommitStorage).
-        return AfterCommitStorage(redis), redis.create_isolation(lock_kwargs={"timeout": settings.fsm_lock_seconds})
+        # One process per person at a time; a lock outlives a dead holder by FSM_LOCK_SECONDS at most.
+        return AfterCommitStorage(redis), HeldLocks(redis.redis, redis.key_builder, settings.fsm_lock_seconds)
     return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
 
 
@@ -131,6 +140,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     # First: Samspil works in private chats only. An update from a group, supergroup or
     # channel stops here, before the conversation state and the database are touched.
     install_private_only(dp, PrivateOnlyMiddleware(i18n))
+    dp.update.outer_middleware(ChatContentMiddleware(settings.chat_content))  # what the chat may carry
     # Order: the session middleware loads the sender's Person, which i18n reads.
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
     SamspilI18nMiddleware(i18n).setup(dp)

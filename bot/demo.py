@@ -249,13 +249,7 @@ async def write_area(cast: Cast, who: Person, area_label: str, *, worries: str |
                      next_steps: str | None) -> ChatMessage | None:
     """With the areas in front of them: one area, the three boxes (None skips one: each box's
     prompt is edited in place when answered), then "✅ Del nu" under the last box."""
-    await cast.tap_text(who, area_label)
-    boxes = [worries, works, next_steps]
-    for i, text in enumerate(boxes):
-        if text:
-            await cast.say(who, text)
-        if i < len(boxes) - 1:
-            await cast.tap(who, "Next ➡️" if text else "Skip ➡️")
+    await cast.fill_area(who, area_label, worries=worries, works=works, next_steps=next_steps)
     return await cast.tap(who, "✅ Share now", expect="✅")
 
 

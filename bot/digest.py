@@ -7,7 +7,9 @@ looks for held rows whose time has come and, per coordinator, in ONE transaction
 - renders every held row with its own renderer, in the coordinator's language (a row
   whose renderer now returns None, whose dialog no longer allows it, or whose dialog has
   been handed to another coordinator meanwhile, is dropped), as a short line where the
-  flow has one (`@digest_line`, handlers/digest_views.py);
+  flow has one (`@digest_line`, handlers/digest_views.py); with CHAT_CONTENT=minimal only to
+  know which still stand: the digest then says how many there are per dialog, by its number,
+  with a button to each dialog's Overblik (`compose_neutral`);
 - writes the result as one outbox row of kind "digest" (several if it is longer than
   Telegram's 4096 characters or has too many buttons), its text and buttons in `body`
   (encrypted, as an answer sent later), due now;
@@ -39,7 +41,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
 from core.i18n import times_text
+from core.labels import MINIMAL, chat_content, child_number
+from core.neutral import page_button
 from core.notices import DIGEST_LINES, RENDERERS, Notices, RenderContext, Rendered, renderer
+from core.webapp import OVERVIEW
 from rules import digest as digest_rules
 from rules.access import notice_goes_out
 from rules.dialog_config import DialogConfig
@@ -97,6 +102,11 @@ class DigestJob:
 
     async def gather(self, session: AsyncSession, notices: Notices, person_id: int, now: datetime) -> int:
         """One coordinator's digest rows from what is held for them; returns the rows written."""
+        with chat_content(self.settings.chat_content):
+            return await self._gather(session, notices, person_id, now)
+
+    async def _gather(self, session: AsyncSession, notices: Notices, person_id: int, now: datetime) -> int:
+        minimal = self.settings.chat_content == MINIMAL
         rows = await outbox.held_of(session, person_id, due_by=now)
         person = await session.get(Person, person_id)
         items: list[tuple[OutboxMessage, Rendered]] = []
@@ -113,14 +123,18 @@ class DigestJob:
                         dropped.append(row.id)
                     else:
                         items.append((row, result))
-                if items:
+                if items and minimal:
+                    parts = [compose_neutral(items, self.settings)]
+                elif items:
                     mode, times = await notices.preference(session, person_id)
                     parts = compose(items, dialogs, footer=self._footer(mode, times))
         for n, part in enumerate(parts, 1):
             keyboard = part.keyboard.model_dump(mode="json", exclude_none=True) if part.keyboard else None
+            # "neutral": composed in minimal mode, so sent as it is there (core/neutral.py).
+            payload = {"part": n, "parts": len(parts)} | ({"neutral": True} if minimal else {})
             await outbox.enqueue(
                 session, key=f"digest:{person_id}:{now:%Y%m%dT%H%M%S%f}:{n}", person_id=person_id,
-                kind=DIGEST_KIND, due_at=now, now=now, payload={"part": n, "parts": len(parts)},
+                kind=DIGEST_KIND, due_at=now, now=now, payload=payload,
                 body=json.dumps({"text": part.text, "keyboard": keyboard, "silent": n > 1}, ensure_ascii=False))
         done = await outbox.finish_held(session, [r.id for r, _ in items], outbox.SENT, now)
         done += await outbox.finish_held(session, dropped, outbox.SKIPPED, now)
@@ -242,6 +256,29 @@ def compose(items: Sequence[tuple[OutboxMessage, Rendered]], dialogs: dict[int, 
         keyboard = InlineKeyboardMarkup(inline_keyboard=[[b] for b in part_buttons]) if part_buttons else None
         out.append(Rendered("\n".join(chunks), keyboard))
     return out
+
+
+def compose_neutral(items: Sequence[tuple[OutboxMessage, Rendered]], settings: Settings) -> Rendered:
+    """The digest with CHAT_CONTENT=minimal: how many notices there are, per dialog by its number
+    ("barnet (nr. 7)"), and a button to each dialog's Overblik; nothing of what happened."""
+    counts: dict[int | None, int] = {}
+    for row, _result in items:
+        counts[row.dialog_id] = counts.get(row.dialog_id, 0) + 1
+    total = len(items)
+    lines = ["📬 " + ngettext("You have {n} new event in Samspil.", "You have {n} new events in Samspil.",
+                              total).format(n=total)]
+    dialogs = [d for d in counts if d is not None]
+    if len(counts) > 1:
+        lines.append("")
+        for dialog_id in [*dialogs, *([None] if None in counts else [])]:
+            where = child_number(dialog_id) if dialog_id is not None else _("Other")
+            lines.append("• " + ngettext("{where}: {n} new", "{where}: {n} new", counts[dialog_id]).format(
+                where=where, n=counts[dialog_id]))
+    lines += ["", _("Tap a button to see what is new.")]
+    buttons = [page_button(settings, OVERVIEW, d, numbered=True) for d in dialogs[:MAX_BUTTONS]] \
+        or [page_button(settings, OVERVIEW)]
+    rows = [[b] for b in buttons if b is not None]
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
 def _same(a: InlineKeyboardButton, b: InlineKeyboardButton) -> bool:

@@ -19,6 +19,9 @@ from storage.queries import first_delivery, person_by_telegram_id
 
 log = logging.getLogger("samspil.updates")
 
+# What a middleware calls to go on: the next middleware, or the handler (aiogram's BaseMiddleware).
+Next = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
 
 class DbSessionMiddleware(BaseMiddleware):
     """Opens the update's transaction; everything the update changes commits together.
@@ -34,12 +37,7 @@ class DbSessionMiddleware(BaseMiddleware):
         self.notices = notices
         self.clock = clock
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             async with session.begin():
                 result = await self._handle(session, handler, event, data)
@@ -50,10 +48,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 self.notices.wake()
             return result
 
-    async def _handle(
-        self, session: AsyncSession, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject, data: dict[str, Any],
-    ) -> Any:
+    async def _handle(self, session: AsyncSession, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         if isinstance(event, Update) and not await first_delivery(session, event.update_id, self.clock.now()):
             log.info("update already handled update_id=%s", event.update_id)
             return None
@@ -88,12 +83,7 @@ class SessionFSMMiddleware(FSMContextMiddleware):
     the writes that follow.
     """
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         context = self.resolve_event_context(data["bot"], data)
         data["fsm_storage"] = self.storage
         if context is None:

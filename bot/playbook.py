@@ -112,6 +112,13 @@ class Cast:
         """/input (in `child`'s dialog, else the newest, when asked which), an area, the three boxes
         in turn (None skips a box), ending at the review card."""
         await self._in_dialog(who, "/input", child)
+        await self.fill_area(who, area_label, worries=worries, works=works, next_steps=next_steps)
+        await self.tap(who, "See the draft")
+
+    async def fill_area(self, who: Person, area_label: str, *, worries: str | None, works: str | None,
+                        next_steps: str | None) -> None:
+        """With the areas in front of them: one area, then its three boxes in turn (None skips a box),
+        ending at the last box."""
         await self.tap_text(who, area_label)
         boxes = [worries, works, next_steps]
         for i, text in enumerate(boxes):
@@ -119,7 +126,6 @@ class Cast:
                 await self.say(who, text)
             if i < len(boxes) - 1:
                 await self.tap(who, "Next ➡️" if text else "Skip ➡️")
-        await self.tap(who, "See the draft")
 
     async def share_input(self, who: Person) -> None:
         """Share the draft on the review card, and the other drafts too when the answer offers it."""

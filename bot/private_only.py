@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -40,6 +39,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.middlewares import Next
 from core.i18n import locale_for
 
 log = logging.getLogger("samspil.private_only")
@@ -71,12 +71,7 @@ class PrivateOnlyMiddleware(BaseMiddleware):
         self.i18n = i18n
         self._left: OrderedDict[int, None] = OrderedDict()
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         kind = event.event_type

@@ -7,6 +7,8 @@
 - 403 (the person blocked the bot): the seat is marked unreachable and the
   coordinator is told once;
 - several notices due to one person at once become one message (if protected alike);
+- with CHAT_CONTENT=minimal every notice is sent in its neutral form (core/neutral.py):
+  a fixed text and a button into the Mini App, never a document;
 - a document (storage/documents.py, kind "document") is sent on its own with
   sendDocument, under the same rules; one whose PDF is still to be made from its
   stored data is made in a worker thread beside the rounds (the claim held), stored,
@@ -47,6 +49,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.digest import DigestJob
 from core.clock import Clock
 from core.config import Settings
+from core.labels import MINIMAL, chat_content
+from core.neutral import neutral
 from core.notices import RENDERERS, Notices, RenderContext, Rendered
 from rules.access import notice_goes_out
 from rules.dates import in_quiet_hours, next_send_time
@@ -142,6 +146,7 @@ class OutboxScheduler:
         # Last: the digests take in what the other jobs held for a coordinator this round.
         self.jobs = [*jobs, DigestJob(i18n, config, settings)]
         self.limiter = RateLimiter(settings.send_rate, settings.send_chat_interval)
+        self.minimal = settings.chat_content == MINIMAL
         self.batch = settings.outbox_batch
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
         self._wake = asyncio.Event()
@@ -194,6 +199,12 @@ class OutboxScheduler:
 
     async def run_once(self) -> int:
         """One round: periodic jobs, then claim and send a batch. Returns rows handled."""
+        # Every text of the round is composed in this bot's CHAT_CONTENT (core/labels.py); the
+        # documents made beside the round (tasks started in it) keep it.
+        with chat_content(self.settings.chat_content):
+            return await self._round()
+
+    async def _round(self) -> int:
         async with self._lock, _in_context(self.i18n):
             now = self.clock.now()
             if self.jobs:
@@ -275,6 +286,9 @@ class OutboxScheduler:
                         render = RENDERERS.get(row.kind)
                         ctx = RenderContext(session, self.config, self.settings, person, row)
                         result = await render(ctx, payload) if render else None
+                        if result is not None and self.minimal:
+                            # Minimal: that there is something new, and a button to the page (never a document).
+                            result = await neutral(ctx, payload, result)
                         if result is None:
                             skipped.append(row.id)
                         else:

@@ -12,10 +12,10 @@ import sys
 from datetime import time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8081, ge=0, le=65535)
     # How long a page's signed initData is accepted, in seconds (Telegram signs it when opened).
     web_auth_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # What the chat may carry (issue #14): "full" (every text in the chat, as always) or "minimal"
+    # (no child's name, free text or document passes through Telegram: notices say that there is
+    # something new, with a button into the Mini App). Minimal needs the Mini App: WEB_PUBLIC_URL.
+    # Declared after web_public_url: its validator reads that value.
+    chat_content: Literal["full", "minimal"] = "full"
     # Quiet hours for family members: nothing is sent between these local times.
     quiet_hours_start: time = time(20, 0)
     quiet_hours_end: time = time(8, 0)
@@ -157,6 +162,14 @@ class Settings(BaseSettings):
         # Telegram opens a Mini App only from an https address.
         if v is not None and not v.startswith("https://"):
             raise ValueError("must be the https address of the Mini App, e.g. https://samspil.example.dk")
+        return v
+
+    @field_validator("chat_content")
+    @classmethod
+    def _minimal_needs_the_mini_app(cls, v: str, info: ValidationInfo) -> str:
+        if v == "minimal" and not info.data.get("web_public_url"):
+            raise ValueError("minimal needs the Mini App: set WEB_PUBLIC_URL too (the pages carry what the chat "
+                             "leaves out)")
         return v
 
     @field_validator("keep_on_erase")

@@ -17,6 +17,10 @@ OVERVIEW, RULER, INPUT, MEETING = "overblik", "linealen", "input", "moede"
 # a new dialog, inviting someone, calling a meeting, closing it (the minutes).
 CONSENT, INVITATION, PLAN, DOCUMENTS = "samtykke", "svar", "plan", "dokumenter"
 NEW_DIALOG, INVITE, CALL_MEETING, CLOSE_MEETING = "ny", "inviter", "indkald", "afslut"
+# The chat's settings as pages: closing a dialog (coordinator), the contact details (the
+# coordinator's own; for everyone else how to reach the coordinator and a message to them),
+# how the coordinator's notices come.
+CLOSE_DIALOG, CONTACT, NOTIFICATIONS = "luk", "kontakt", "notifikationer"
 
 
 def page_url(settings: Settings, page: str, dialog_id: int | None = None) -> str | None:

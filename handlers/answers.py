@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
 
 from core import texts
 from rules.cpr import contains_cpr
@@ -38,3 +39,8 @@ async def read_answer(message: Message, limit: int) -> str | None:
         await message.answer(texts.cpr_refused())
         return None
     return text
+
+
+def use_the_buttons() -> str:
+    """The answer to text typed at a step that is answered with the buttons shown."""
+    return _("Please choose with one of the buttons above.")

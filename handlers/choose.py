@@ -23,7 +23,7 @@ from core.i18n import fmt_date
 from core.labels import child_in_chat, child_on_button
 from rules.access import ACTIVE, Action, Decision, decide
 from storage import queries as q
-from storage.models import Participant, Person
+from storage.models import Dialog, Participant, Person
 
 # A number in callback data may be made up by whoever taps. One that no table can hold (ids are
 # 32-bit) names nothing: the button does not match and the fallback answers that it is stale,
@@ -59,6 +59,19 @@ async def seat_for_tap(query: CallbackQuery, session: AsyncSession, person: Pers
                            show_alert=True)
         return None
     return participant
+
+
+async def dialog_if_allowed(session: AsyncSession, person: Person | None, dialog_id: int, action: Action
+                            ) -> tuple[Dialog | None, str | None]:
+    """The dialog a conversation is about, and None, when the sender may do `action` there (checked
+    on the server, every time); otherwise None and the refusal to show: the rules' reason, naming
+    the dialog (its child) only to someone who holds a seat in it."""
+    dialog = await q.get_dialog(session, dialog_id) if dialog_id else None
+    seat = await q.participant_in(session, person, dialog.id) if dialog else None
+    decision = decide(q.seat(seat), dialog.state if dialog else "", action)
+    if decision:
+        return dialog, None
+    return None, texts.refusal(decision.refusal, dialog if seat else None)
 
 
 async def pick_dialog(message: Message, session: AsyncSession, person: Person | None, flow: str,

@@ -3,6 +3,7 @@ notice that someone can no longer be reached."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from aiogram import html
@@ -12,13 +13,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
-from core.i18n import fmt_datetime
-from core.labels import child_in_chat
+from core.i18n import fmt_date, fmt_datetime
+from core.labels import child_in_chat, child_on_button
 from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import is_id
 from rules.access import ACTIVE, AWAITING_CONSENT, CLOSED
 from rules.consent import PENDING, REFUSED, missing_consents
-from rules.roles import COORDINATOR, INVITABLE
+from rules.roles import COORDINATOR, INVITABLE, NETWORK, PROFESSIONAL
+from services.membership import Invited
 from storage import queries as q
 from storage.models import Dialog, Participant
 
@@ -75,6 +77,15 @@ def ask_child_name() -> str:
         "Only the first name – never a CPR number.")
 
 
+def ask_age(child_name: str) -> str:
+    return _("<b>New dialog</b> (step 2 of 3)\n\nHow old is {child}?").format(child=html.quote(child_name))
+
+
+def ask_age_again() -> str:
+    """Changing the age group from the summary: the child's name is not repeated."""
+    return _("How old is the child?")
+
+
 def age_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[
         [InlineKeyboardButton(text=_("Child (0-14 years)"),
@@ -110,7 +121,74 @@ def summary(data: dict) -> tuple[str, InlineKeyboardMarkup]:  # type: ignore[typ
     )
 
 
+def only_coordinators() -> str:
+    """A step of /ny tapped by someone who is not a coordinator (an alert: short)."""
+    return _("That command is for coordinators (tovholdere).")
+
+
+def cancelled() -> str:
+    return _("Cancelled. Nothing was saved.")
+
+
+def dialog_opened(dialog: Dialog) -> tuple[str, InlineKeyboardMarkup]:
+    return _("The dialog about {child} is open for invitations.\n\n"
+             "Now invite the participants – the parents with custody first, as they give consent.").format(
+        child=child_in_chat(dialog)), InlineKeyboardMarkup(inline_keyboard=[[invite_button(
+            _("Invite a participant"), dialog)]])
+
+
 # ---- /inviter ------------------------------------------------------------------------------
+
+
+def no_open_dialogs() -> str:
+    return _("You have no open dialogs. Open one with /ny.")
+
+
+def which_dialog(dialogs: list[Dialog]) -> tuple[str, InlineKeyboardMarkup]:
+    return _("Which dialog do you want to invite someone to?"), InlineKeyboardMarkup(
+        inline_keyboard=[[invite_button(f"{child_on_button(d)} (#{d.id})", d)] for d in dialogs])
+
+
+def ask_name(dialog: Dialog) -> str:
+    return _("<b>Invite to the dialog about {child}</b>\n\n"
+             "What is the person's name? (e.g. Mette Hansen)").format(child=child_in_chat(dialog))
+
+
+def ask_role(name: str) -> str:
+    return _("What is {name}'s role in the dialog?").format(name=html.quote(name))
+
+
+def ask_relation(role: str, name: str) -> str:
+    """What it should say next to the person's name: a job title, how they know the child, or Mother/Father."""
+    if role == PROFESSIONAL:
+        ask = _("What is {name}'s job title? (e.g. Class teacher, Health visitor, PPR psychologist)")
+    elif role == NETWORK:
+        ask = _("How does {name} know the child? (e.g. Grandfather, Football coach, Neighbour)")
+    else:
+        ask = _("What should it say next to {name}'s name? (e.g. Mother or Father)")
+    return ask.format(name=html.quote(name))
+
+
+def invitation_made(invited: Invited, dialog: Dialog, link: str, expires: datetime) -> tuple[str, InlineKeyboardMarkup]:
+    """The invitation made: who, whether the family is asked first, and the link to pass on."""
+    participant = invited.participant
+    name = html.quote(participant.name)
+    lines = [_("✅ {who} is invited to the dialog about {child}.").format(
+        who=texts.who(participant), child=child_in_chat(dialog))]
+    if invited.asked is not None:
+        # The dialog has started: the family decides whether the new person comes in.
+        lines.append(_(
+            "The dialog has started, so the family decides: {names} will be asked to approve {name}. "
+            "The link only works once they have approved, and you will be told.").format(
+                names=", ".join(html.quote(a.name) for a in invited.asked), name=name))
+    elif participant.consent_giver:
+        lines.append(_("{name} gives consent: nobody else gets in before the consent givers have said yes.").format(
+            name=name))
+    lines.append(_(
+        "Pass on this personal link to {name}, e.g. by text message, e-mail, e-Boks or on paper. "
+        "It can be used once and expires on {date}:").format(name=name, date=fmt_date(expires)))
+    lines.append(link)
+    return "\n\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[invite_button(_("Invite one more"), dialog)]])
 
 
 def role_keyboard() -> InlineKeyboardMarkup:

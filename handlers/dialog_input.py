@@ -13,7 +13,11 @@ not edit it (too old, deleted), a fresh prompt is sent and the buttons move ther
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -42,6 +46,7 @@ from storage.models import InputEntry, Participant, Person
 __all__ = ["InputCb", "InputFlow", "input_command", "router"]
 
 router = Router(name="input")
+DraftHandler = Callable[..., Awaitable[None]]
 
 # A prompt is edited in place while at most this much has been written below it (so it is
 # still on the screen); further up, the acknowledgement comes as a fresh prompt at the bottom.
@@ -158,32 +163,41 @@ async def share_all(query: CallbackQuery, seat: Participant, session: AsyncSessi
     await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=None)
 
 
-async def _own_draft(callback_answer: CallbackAnswer, seat: Participant, session: AsyncSession,
-                     callback_data: InputCb) -> InputEntry | None:
-    """The draft a button names: this person's, still a draft, of this round; otherwise an alert."""
-    entry = await inputs.own_entry(session, seat, callback_data.entry_id)
-    if entry is None or entry.shared_at is not None or entry.round_no != seat.dialog.round_no:
-        # Only the author learns that it was shared; a deleted, old or foreign one is just stale.
-        alert(callback_answer, views.already_shared() if entry is not None and entry.shared_at is not None
-              else texts.stale_button())
-        return None
-    return entry
+def _on_draft(action: InputAction) -> Callable[[DraftHandler], DraftHandler]:
+    """Register the handler of a button on one of the person's drafts. It is called as aiogram calls
+    handlers (with what it names), the draft as `entry`, when the draft is this person's, still a
+    draft, of this round; otherwise the person gets an alert."""
+
+    def register(fn: DraftHandler) -> DraftHandler:
+        handler = CallableObject(fn)
+
+        @_on(action)
+        async def on_draft(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
+                           callback_answer: CallbackAnswer, **data: Any) -> None:
+            entry = await inputs.own_entry(session, seat, callback_data.entry_id)
+            if entry is None or entry.shared_at is not None or entry.round_no != seat.dialog.round_no:
+                # Only the author learns that it was shared; a deleted, old or foreign one is just stale.
+                alert(callback_answer, views.already_shared() if entry is not None and entry.shared_at is not None
+                      else texts.stale_button())
+                return
+            await handler.call(query, entry=entry, callback_data=callback_data, seat=seat, session=session,
+                               callback_answer=callback_answer, **data)
+
+        return fn
+
+    return register
 
 
-@_on(InputAction.share_one)
+@_on_draft(InputAction.share_one)
 async def share_one(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                    state: FSMContext, clock: Clock, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
-    if await _own_draft(callback_answer, seat, session, callback_data) is None:
-        return
+                    state: FSMContext, clock: Clock, dialog_config: DialogConfig, notices: Notices,
+                    callback_answer: CallbackAnswer) -> None:
     await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=callback_data.entry_id)
 
 
-@_on(InputAction.next)
-async def next_box(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    entry = await _own_draft(callback_answer, seat, session, callback_data)
-    if entry is None:
-        return
+@_on_draft(InputAction.next)
+async def next_box(query: CallbackQuery, callback_data: InputCb, entry: InputEntry, state: FSMContext,
+                   dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     current = await state.get_data()
     if await state.get_state() != InputFlow.writing.state or current.get("entry_id") != entry.id \
             or current.get("box") != callback_data.value or callback_data.value not in BOXES:
@@ -196,42 +210,29 @@ async def next_box(query: CallbackQuery, callback_data: InputCb, seat: Participa
         await _send_review(query.message, state, entry, dialog_config)
 
 
-@_on(InputAction.review)
-async def show_review(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                      state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    entry = await _own_draft(callback_answer, seat, session, callback_data)
-    if entry is None:
-        return
+@_on_draft(InputAction.review)
+async def show_review(query: CallbackQuery, entry: InputEntry, state: FSMContext, dialog_config: DialogConfig) -> None:
     await _send_review(query.message, state, entry, dialog_config)
 
 
-@_on(InputAction.edit)
-async def edit_box(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                   state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    entry = await _own_draft(callback_answer, seat, session, callback_data)
-    if entry is None:
-        return
+@_on_draft(InputAction.edit)
+async def edit_box(query: CallbackQuery, callback_data: InputCb, entry: InputEntry, state: FSMContext,
+                   dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     if callback_data.value not in BOXES:
         alert(callback_answer, texts.stale_button())
         return
     await _ask_box(query.message, state, entry, callback_data.value, dialog_config, append=False)
 
 
-@_on(InputAction.delete)
-async def ask_delete(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                     state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    entry = await _own_draft(callback_answer, seat, session, callback_data)
-    if entry is None:
-        return
+@_on_draft(InputAction.delete)
+async def ask_delete(query: CallbackQuery, entry: InputEntry, state: FSMContext, dialog_config: DialogConfig) -> None:
     text, markup = views.ask_delete(entry, dialog_config)
     await _rest(state, await _card(query.message, state, text, markup, retire=query.message.message_id))
 
 
-@_on(InputAction.delete_yes)
+@_on_draft(InputAction.delete_yes)
 async def delete(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
-                 state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    if await _own_draft(callback_answer, seat, session, callback_data) is None:
-        return
+                 state: FSMContext, dialog_config: DialogConfig) -> None:
     await input_service.delete_draft(session, seat, callback_data.entry_id)
     await query.message.edit_text(views.deleted())
     await _send_home(query.message, state, session, seat, dialog_config)

@@ -18,6 +18,7 @@ from core.notices import RenderContext, Rendered, renderer
 from handlers.choose import Id
 from handlers.coordinator_views import InviteAction, InviteCb, invite_button
 from handlers.overview import OverviewCb
+from handlers.ruler_views import legend, one_to_ten
 from rules import consent as consent_rules
 from rules.access import ACTIVE, CLOSED, Refusal
 from rules.dialog_config import DialogConfig, Ruler
@@ -242,17 +243,15 @@ def shared_text(seat: Participant, count: int) -> str:
 
 def ruler_card(seat: Participant, ruler: Ruler) -> tuple[str, InlineKeyboardMarkup]:
     loc = _locale()
-    legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {html.quote(f.name(loc))}" for f in ruler.fields)
     text = _("<b>{ruler}</b> – {name}'s number\n\n"
              "Ask {name} where {child} is on the ruler right now. Then tap {name}'s number.\n\n{legend}").format(
         ruler=html.quote(ruler.name(loc)), name=html.quote(seat.name), child=child_in_chat(seat.dialog),
-        legend=legend)
+        legend=legend(ruler))
 
     def b(v: int) -> InlineKeyboardButton:
         return button(str(v), ForAction.NUMBER, seat, value=str(v))
 
-    return text, InlineKeyboardMarkup(inline_keyboard=[[b(v) for v in range(1, 6)], [b(v) for v in range(6, 11)],
-                                                       back_row(seat)])
+    return text, one_to_ten(b, back_row(seat))
 
 
 def scored(seat: Participant, ruler: Ruler, value: int) -> str:

@@ -1,6 +1,10 @@
-"""Mål & Plan (`/plan`), the handlers: each parses, authorizes (a button declares its seat
-check), calls one use case of services/plan.py (where the flow is told: goals, tasks,
-acceptance, follow-up) and renders with handlers/plan_views.py."""
+"""Mål & Plan (`/plan`), the handlers of showing the plan and of the coordinator's changes: each
+parses, authorizes (a button declares its seat check), calls one use case of services/plan.py
+(where the flow is told: goals, tasks, acceptance, follow-up) and renders with
+handlers/plan_views.py (the plan, the cards) and handlers/plan_replies.py (questions, answers).
+
+The family's answer buttons (agree, comment, Udført, Brug for hjælp) are handlers/plan_answers.py;
+the flow's notices are handlers/plan_notices.py."""
 
 from __future__ import annotations
 
@@ -18,22 +22,28 @@ from core import texts
 from core.clock import Clock
 from core.config import Settings
 from core.notices import Notices
+from handlers import plan_notices  # noqa: F401 (its notice renderers register on import)
+from handlers import plan_replies as replies
 from handlers import plan_views as views
-from handlers.answers import NOT_COMMAND, read_answer
+from handlers.answers import NOT_COMMAND, read_answer, use_the_buttons
 from handlers.choose import PickDialogCb, pick_dialog, seat_for
-from handlers.home_views import with_next_step
-from handlers.plan_views import AnswerAction, PlanAction, PlanAnswerCb, PlanCb, TaskAction, TaskCb
-from handlers.seats import NO_DIALOG, alert, needs
-from rules.access import Action, Refusal
+from handlers.plan_views import (  # noqa: F401 (the callback data, imported from here by tests)
+    PlanAction,
+    PlanAnswerCb,
+    PlanCb,
+    TaskCb,
+)
+from handlers.seats import alert, needs
+from rules.access import Action
 from rules.dates import DateParseError, parse_date
 from rules.dialog_config import DialogConfig
 from services import plan
 from storage import plan as pl
-from storage.models import Goal, Participant, Person, Task
+from storage.models import Goal, Participant, Person
 
 router = Router(name="plan")
 
-GOAL_LIMIT, TASK_LIMIT, COMMENT_LIMIT = 500, 500, 1000  # characters typed, at most
+GOAL_LIMIT, TASK_LIMIT = 500, 500  # characters typed, at most
 
 
 class PlanFlow(StatesGroup):
@@ -43,11 +53,12 @@ class PlanFlow(StatesGroup):
     task_who = State()
     task_start = State()
     task_end = State()
-    comment = State()
+    comment = State()  # a consent giver's comment on the plan: handlers/plan_answers.py
 
 
-async def _step(state: FSMContext, step: State, **data: object) -> None:
-    await state.set_state(step)
+async def step(state: FSMContext, to: State, **data: object) -> None:
+    """Begin the typed step `to`, with `data` all the conversation keeps."""
+    await state.set_state(to)
     await state.set_data(data)
 
 
@@ -63,24 +74,6 @@ def _answered(callback_answer: CallbackAnswer, result: object) -> bool:
     if gone := isinstance(result, plan.Missing):
         alert(callback_answer, views.gone(result))
     return not gone
-
-
-async def _reply(query: CallbackQuery, callback_answer: CallbackAnswer, toast: str | None, show_alert: bool | None,
-                 reply: str | None) -> None:
-    """Answer the tap (a toast, or an alert), and then in the chat if there is more to say."""
-    callback_answer.text, callback_answer.show_alert = toast, show_alert
-    if reply:
-        await query.message.answer(reply)
-
-
-async def _reply_and_next(query: CallbackQuery, callback_answer: CallbackAnswer, session: AsyncSession,
-                          seat: Participant, clock: Clock, toast: str | None, show_alert: bool | None,
-                          reply: str | None) -> None:
-    """As `_reply`, with the person's next step (and its button) after the answer in the chat."""
-    callback_answer.text, callback_answer.show_alert = toast, show_alert
-    if reply:
-        text, keyboard = await with_next_step(reply, session, seat, clock.now())
-        await query.message.answer(text, reply_markup=keyboard)
 
 
 @router.message(Command("plan"))
@@ -106,7 +99,7 @@ async def plan_shown(query: CallbackQuery, seat: Participant, session: AsyncSess
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_new), flags=needs(Action.MANAGE))
 async def goal_new(query: CallbackQuery, seat: Participant, state: FSMContext, dialog_config: DialogConfig) -> None:
     await state.clear()
-    await views.send(query.message, views.area_picker(seat.dialog, dialog_config))
+    await views.send(query.message, replies.area_picker(seat.dialog, dialog_config))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_area), flags=needs(Action.MANAGE))
@@ -115,36 +108,41 @@ async def goal_area(query: CallbackQuery, callback_data: PlanCb, seat: Participa
     if (area := next((a for a in dialog_config.areas if a.key == callback_data.value), None)) is None:
         alert(callback_answer, texts.stale_button())
         return
-    await _step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=area.key, goal_id=0)
-    await query.message.edit_text(views.ask_goal_text(area))
+    await step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=area.key, goal_id=0)
+    await query.message.edit_text(replies.ask_goal_text(area))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.send), flags=needs(Action.MANAGE))
-async def send(query: CallbackQuery, seat: Participant, session: AsyncSession, notices: Notices, callback_answer: CallbackAnswer) -> None:
-    await _reply(query, callback_answer, None, None, views.sent_line(await plan.send_for_approval(session, notices, seat.dialog)))
+async def send(query: CallbackQuery, seat: Participant, session: AsyncSession, notices: Notices,
+               callback_answer: CallbackAnswer) -> None:
+    await query.message.answer(replies.sent_line(await plan.send_for_approval(session, notices, seat.dialog)))
 
 
-@router.callback_query(PlanCb.filter(F.action == PlanAction.goal), flags=needs(Action.MANAGE))
-async def goal(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
+@router.callback_query(PlanCb.filter(F.action.in_({PlanAction.goal, PlanAction.task})), flags=needs(Action.MANAGE))
+async def card(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    if found := await _named(callback_answer, session, seat, callback_data):
+    """The card of the goal, or of the task, the button names."""
+    task = callback_data.action == PlanAction.task
+    if found := await _named(callback_answer, session, seat, callback_data, task=task):
         await state.clear()
-        await views.send(query.message, views.goal_card(seat.dialog, found.goal, dialog_config), protect=True)
+        await views.send(query.message, views.task_card(seat.dialog, found.task, dialog_config) if task
+                         else views.goal_card(seat.dialog, found.goal, dialog_config), protect=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_edit), flags=needs(Action.MANAGE))
 async def goal_edit(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                     state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data):
-        await _step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=found.goal.area, goal_id=found.goal.id)
-        await query.message.answer(views.ask_goal_change(), protect_content=True)
+        await step(state, PlanFlow.goal_text, dialog_id=seat.dialog_id, area=found.goal.area, goal_id=found.goal.id)
+        await query.message.answer(replies.ask_goal_change(), protect_content=True)
         await query.message.answer(html.quote(found.goal.text), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_del), flags=needs(Action.MANAGE))
-async def goal_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession, callback_answer: CallbackAnswer) -> None:
+async def goal_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
+                   callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data):
-        await views.send(query.message, views.goal_removal(seat.dialog, found.goal))
+        await views.send(query.message, replies.goal_removal(seat.dialog, found.goal))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.goal_del_yes), flags=needs(Action.MANAGE))
@@ -153,7 +151,7 @@ async def goal_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Partic
     if not _answered(callback_answer, change := await plan.remove_goal(session, seat.dialog, callback_data.goal_id)):
         return
     await state.clear()
-    await query.message.edit_text(views.goal_removed(change))
+    await query.message.edit_text(replies.goal_removed(change))
     await views.show_plan(query.message, session, seat, dialog_config)
 
 
@@ -161,8 +159,8 @@ async def goal_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Partic
 async def task_new(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data):
-        await _step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=0)
-        await query.message.answer(views.ask_new_task(found.goal), protect_content=True)
+        await step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=0)
+        await query.message.answer(replies.ask_new_task(found.goal), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_owner), flags=needs(Action.MANAGE))
@@ -181,50 +179,42 @@ async def task_owner(query: CallbackQuery, callback_data: PlanCb, seat: Particip
     if callback_data.task_id:
         saved = await plan.edit_task(session, dialog, callback_data.task_id, owner_id=owner.id)
         await state.clear()
-        await views.show_saved(query.message, dialog, dialog_config, saved)
+        await replies.show_saved(query.message, dialog, dialog_config, saved)
         return
     await state.update_data(owner_id=owner.id)
     await state.set_state(PlanFlow.task_start)
-    await query.message.answer(views.owner_chosen(owner))
-
-
-@router.callback_query(PlanCb.filter(F.action == PlanAction.task), flags=needs(Action.MANAGE))
-async def task(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
-               state: FSMContext, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
-    if found := await _named(callback_answer, session, seat, callback_data, task=True):
-        await state.clear()
-        await views.send(query.message, views.task_card(seat.dialog, found.task, dialog_config), protect=True)
+    await query.message.answer(replies.owner_chosen(owner))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_what), flags=needs(Action.MANAGE))
 async def task_what(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                     state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data, task=True):
-        await _step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
-        await query.message.answer(views.ask_task_change(), protect_content=True)
+        await step(state, PlanFlow.task_what, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
+        await query.message.answer(replies.ask_task_change(), protect_content=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_who), flags=needs(Action.MANAGE))
 async def task_who(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data, task=True):
-        await _step(state, PlanFlow.task_who, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
-        await views.send(query.message, views.ask_owner(seat.dialog, found.goal.id, found.task.id))
+        await step(state, PlanFlow.task_who, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
+        await views.send(query.message, replies.ask_owner(seat.dialog, found.goal.id, found.task.id))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_period), flags=needs(Action.MANAGE))
 async def task_period(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                       state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data, task=True):
-        await _step(state, PlanFlow.task_start, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
-        await query.message.answer(views.ask_date_text("start"))
+        await step(state, PlanFlow.task_start, dialog_id=seat.dialog_id, goal_id=found.goal.id, task_id=found.task.id)
+        await query.message.answer(replies.ask_date_text("start"))
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_del), flags=needs(Action.MANAGE))
 async def task_del(query: CallbackQuery, callback_data: PlanCb, seat: Participant, session: AsyncSession,
                    state: FSMContext, callback_answer: CallbackAnswer) -> None:
     if found := await _named(callback_answer, session, seat, callback_data, task=True):
-        await views.send(query.message, views.task_removal(seat.dialog, found.goal, found.task), protect=True)
+        await views.send(query.message, replies.task_removal(seat.dialog, found.goal, found.task), protect=True)
 
 
 @router.callback_query(PlanCb.filter(F.action == PlanAction.task_del_yes), flags=needs(Action.MANAGE))
@@ -234,7 +224,7 @@ async def task_del_yes(query: CallbackQuery, callback_data: PlanCb, seat: Partic
     if not _answered(callback_answer, removed):
         return
     await state.clear()
-    await query.message.edit_text(views.task_removed(removed.change))
+    await query.message.edit_text(replies.task_removed(removed.change))
     await views.send(query.message, views.goal_card(seat.dialog, removed.goal, dialog_config), protect=True)
 
 
@@ -267,7 +257,7 @@ async def got_goal_text(message: Message, session: AsyncSession, person: Person 
     else:
         saved = await plan.add_goal(session, p.dialog, data["area"], text, clock.now())
     await state.clear()
-    await views.show_saved(message, p.dialog, dialog_config, saved)
+    await replies.show_saved(message, p.dialog, dialog_config, saved)
 
 
 @router.message(PlanFlow.task_what, NOT_COMMAND)
@@ -279,16 +269,16 @@ async def got_task_what(message: Message, session: AsyncSession, person: Person 
     if task_id := int(data.get("task_id", 0)):
         saved = await plan.edit_task(session, p.dialog, task_id, what=text)
         await state.clear()
-        await views.show_saved(message, p.dialog, dialog_config, saved)
+        await replies.show_saved(message, p.dialog, dialog_config, saved)
         return
     await state.update_data(what=text)
     await state.set_state(PlanFlow.task_who)
-    await views.send(message, views.ask_owner(p.dialog, goal.id))
+    await views.send(message, replies.ask_owner(p.dialog, goal.id))
 
 
 @router.message(PlanFlow.task_who, NOT_COMMAND)
 async def task_who_typed(message: Message) -> None:
-    await message.answer(views.choose_with_buttons())
+    await message.answer(use_the_buttons())
 
 
 async def _typed_date(message: Message, clock: Clock, settings: Settings) -> date | None:
@@ -298,7 +288,7 @@ async def _typed_date(message: Message, clock: Clock, settings: Settings) -> dat
     try:
         return parse_date(text, today=clock.now().astimezone(settings.tz).date())
     except DateParseError as exc:
-        await message.answer(views.date_error(exc.code))
+        await message.answer(replies.date_error(exc.code))
         return None
 
 
@@ -310,7 +300,7 @@ async def got_task_start(message: Message, session: AsyncSession, person: Person
         return
     await state.update_data(starts_on=starts.isoformat())
     await state.set_state(PlanFlow.task_end)
-    await message.answer(views.start_chosen(starts))
+    await message.answer(replies.start_chosen(starts))
 
 
 @router.message(PlanFlow.task_end, NOT_COMMAND)
@@ -320,7 +310,7 @@ async def got_task_end(message: Message, session: AsyncSession, person: Person |
     if goal is None or (ends := await _typed_date(message, clock, settings)) is None:
         return
     if ends < (starts := date.fromisoformat(data["starts_on"])):
-        await message.answer(views.end_before_start(starts))
+        await message.answer(replies.end_before_start(starts))
         return
     if task_id := int(data.get("task_id", 0)):
         saved = await plan.edit_task(session, p.dialog, task_id, period=(starts, ends))
@@ -329,78 +319,7 @@ async def got_task_end(message: Message, session: AsyncSession, person: Person |
                                     owner_id=int(data.get("owner_id", 0)), now=clock.now())
     if saved is plan.Missing.OWNER:  # no longer someone who can be responsible: asked again
         await state.set_state(PlanFlow.task_who)
-        await views.send(message, views.ask_owner(p.dialog, goal.id))
+        await views.send(message, replies.ask_owner(p.dialog, goal.id))
         return
     await state.clear()
-    await views.show_saved(message, p.dialog, dialog_config, saved)
-
-
-# ---- the consent givers' answers ---------------------------------------------------------------------
-
-
-def _giver_of_version(callback_answer: CallbackAnswer, data: PlanAnswerCb, seat: Participant) -> bool:
-    """Whether the tapper gives consent and the button is about the current version (else: told why)."""
-    refused = views.not_consent_giver() if not seat.consent_giver else \
-        views.plan_changed_since() if data.version != seat.dialog.plan_version else None
-    if refused:
-        alert(callback_answer, refused)
-    return refused is None
-
-
-@router.callback_query(PlanAnswerCb.filter(F.action == AnswerAction.agree), flags=needs(Action.READ_SHARED))
-async def agree(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, session: AsyncSession,
-                clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
-    if _giver_of_version(callback_answer, callback_data, seat):
-        await _reply_and_next(query, callback_answer, session, seat, clock,
-                              *views.agreed_reply(await plan.agree(session, notices, seat, clock.now())))
-
-
-@router.callback_query(PlanAnswerCb.filter(F.action == AnswerAction.comment), flags=needs(Action.READ_SHARED))
-async def comment(query: CallbackQuery, callback_data: PlanAnswerCb, seat: Participant, state: FSMContext, callback_answer: CallbackAnswer) -> None:
-    if _giver_of_version(callback_answer, callback_data, seat):
-        await _step(state, PlanFlow.comment, dialog_id=seat.dialog_id, version=seat.dialog.plan_version)
-        await query.message.answer(views.ask_comment())
-
-
-@router.message(PlanFlow.comment, NOT_COMMAND)
-async def got_comment(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
-                      clock: Clock, notices: Notices) -> None:
-    data = await state.get_data()
-    p, decision = await seat_for(session, person, int(data.get("dialog_id", 0)), Action.READ_SHARED)
-    if not decision or not p.consent_giver:
-        await state.clear()
-        await message.answer(texts.refusal(decision.refusal if not decision else Refusal.NOT_CONSENT_GIVER,
-                                           p.dialog if p else None))
-        return
-    if (text := await read_answer(message, COMMENT_LIMIT)) is None:
-        return
-    await plan.comment(session, notices, p, int(data.get("version", p.dialog.plan_version)), text, clock.now())
-    await state.clear()
-    await message.answer(views.comment_sent())
-
-
-# ---- Udført / Brug for hjælp: only the person holding the owner's seat answers for a task ------------
-
-
-async def _task_is_gone(query: CallbackQuery, callback_data: TaskCb, session: AsyncSession) -> bool:
-    """A filter: the button names a task no longer in the plan (so it names no dialog either)."""
-    return await session.get(Task, callback_data.task_id) is None
-
-
-@router.callback_query(TaskCb.filter(), _task_is_gone, flags=NO_DIALOG)
-async def task_gone_tapped(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
-    alert(callback_answer, views.task_gone_from_plan())
-
-
-@router.callback_query(TaskCb.filter(F.action == TaskAction.done), flags=needs(Action.READ_SHARED))
-async def task_done(query: CallbackQuery, callback_data: TaskCb, seat: Participant, session: AsyncSession,
-                    clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
-    await _reply_and_next(query, callback_answer, session, seat, clock, *views.task_reply(
-        await plan.mark_done(session, notices, seat, callback_data.task_id, clock.now())))
-
-
-@router.callback_query(TaskCb.filter(F.action == TaskAction.help), flags=needs(Action.READ_SHARED))
-async def task_help(query: CallbackQuery, callback_data: TaskCb, seat: Participant, session: AsyncSession,
-                    clock: Clock, notices: Notices, callback_answer: CallbackAnswer) -> None:
-    await _reply(query, callback_answer, *views.task_reply(await plan.ask_for_help(session, notices, seat, callback_data.task_id,
-                                                                  clock.now())))
+    await replies.show_saved(message, p.dialog, dialog_config, saved)

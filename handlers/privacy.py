@@ -39,8 +39,8 @@ from core.config import Settings
 from core.i18n import fmt_datetime
 from core.labels import child_in_chat, child_on_button
 from core.notices import Notices
-from handlers.answers import NOT_COMMAND, read_answer
-from handlers.choose import PickDialogCb, drop_notice_buttons, pick_dialog
+from handlers.answers import NOT_COMMAND, read_answer, use_the_buttons
+from handlers.choose import PickDialogCb, dialog_if_allowed, drop_notice_buttons, pick_dialog
 from handlers.join_views import DataInfoCb, card_of
 from handlers.privacy_views import (
     ApproveAnswer,
@@ -63,7 +63,7 @@ from handlers.privacy_views import (
 )
 from handlers.seats import NO_DIALOG, alert, needs
 from reports import my_data
-from rules.access import PAUSED, Action, decide
+from rules.access import PAUSED, Action
 from rules.dialog_config import DialogConfig
 from rules.roles import STAFF_COORDINATOR
 from services import consent, privacy
@@ -274,20 +274,6 @@ def _is_coordinator(person: Person | None) -> bool:
     return person is not None and person.staff_role == STAFF_COORDINATOR
 
 
-async def _may_close(session: AsyncSession, person: Person | None, dialog_id: int) -> tuple[Dialog | None, str | None]:
-    """The dialog, and None; or None and the refusal to show (checked on the server, every time).
-
-    The refusal is the rules' reason; the dialog (its child's name) is named only to someone
-    who holds a seat in it.
-    """
-    dialog = await q.get_dialog(session, dialog_id) if dialog_id else None
-    seat = await q.participant_in(session, person, dialog.id) if dialog else None
-    decision = decide(q.seat(seat), dialog.state if dialog else "", Action.CLOSE)
-    if decision:
-        return dialog, None
-    return None, texts.refusal(decision.refusal, dialog if seat else None)
-
-
 @router.message(Command("luk"))
 async def close_command(message: Message, session: AsyncSession, person: Person | None, state: FSMContext) -> None:
     if not _is_coordinator(person):
@@ -295,7 +281,7 @@ async def close_command(message: Message, session: AsyncSession, person: Person 
         return
     await state.clear()
     dialogs = [d for d in await q.coordinator_dialogs(session, person)
-               if (await _may_close(session, person, d.id))[0]]
+               if (await dialog_if_allowed(session, person, d.id, Action.CLOSE))[0]]
     if not dialogs:
         # staff: the coordinator closes a dialog (/luk)
         await message.answer(_("You have no open dialogs to close."))
@@ -322,13 +308,14 @@ async def _ask_reason(message: Message, state: FSMContext, dialog: Dialog) -> No
 @router.message(CloseFlow.choose, NOT_COMMAND)
 @router.message(CloseFlow.confirm, NOT_COMMAND)
 async def close_choose_typed(message: Message) -> None:
-    await message.answer(_("Please choose with one of the buttons above."))
+    await message.answer(use_the_buttons())
 
 
 @router.message(CloseFlow.reason, NOT_COMMAND)
 async def close_reason(message: Message, session: AsyncSession, person: Person | None, state: FSMContext,
                        settings: Settings) -> None:
-    dialog, refused = await _may_close(session, person, int((await state.get_data()).get("dialog_id", 0)))
+    dialog, refused = await dialog_if_allowed(session, person, int((await state.get_data()).get("dialog_id", 0)),
+                                              Action.CLOSE)
     if dialog is None:
         await state.clear()
         await message.answer(refused)

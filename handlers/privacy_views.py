@@ -23,6 +23,7 @@ from core.notices import RenderContext, Rendered, renderer
 from core.texts import retention_period
 from handlers.choose import Id
 from handlers.join_views import DataInfoCb, send_consent_card
+from reports import my_data
 from rules import consent as consent_rules
 from rules.access import CLOSED, PAUSED, Refusal
 from rules.dialog_config import DialogConfig
@@ -262,31 +263,8 @@ async def _invitation_withdrawn(ctx: RenderContext, payload: dict) -> Rendered |
 
 
 def pdf_labels(config: DialogConfig, now: datetime) -> dict[str, Any]:
-    """Every text the PDF needs, translated here (in the person's language) before the thread."""
-    loc = locale()
-    areas = {a.key: a.label(loc) for a in config.areas}
-    return {
-        "title": _("Your data in Samspil"),
-        "intro": _("Everything Samspil stores about you and everything you have written, on {date}."),
-        "exported": fmt_datetime(now),
-        "person": _("About you"), "name": _("Name"), "telegram": _("Telegram id"),
-        "language": _("Language"), "created": _("Registered"), "role": _("Role"),
-        "seats": _("Your dialogs"), "consents": _("Your consent answers"),
-        "shown": _("What you were shown"), "approvals": _("Your answers about new participants"),
-        "input": _("Your input"), "draft": _("draft – only you can see it"), "shared": _("shared"),
-        "scores": _("Your scores"), "meetings": _("Your answers to meeting invitations"),
-        "plan_answers": _("Your answers to plans"), "tasks": _("Your tasks"),
-        "audit": _("Log of your actions"), "none": _("Nothing."),
-        "coming": _("coming"), "not_coming": _("not coming"), "agrees": _("agreed"),
-        "comment": _("comment"), "approved": _("approved"), "refused": _("refused"),
-        "dialog": _("The dialog about {child}"),
-        "boxes": {"worries": texts.box_title("worries"), "works": texts.box_title("works"),
-                  "next_steps": texts.box_title("next_steps")},
-        "answers": {a: answer_label(a) for a in consent_rules.ANSWERS},
-        "roles": {r: texts.role_label(r) for r in ("coordinator", "parent_custody", "parent", "young",
-                                                    "professional", "network")},
-        "areas": areas,
-    }
+    """Every text the PDF needs, in the person's language (the Mini App's download uses the same)."""
+    return my_data.labels(config, now)
 
 
 # ---- /slet_mine_data ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ they are sent (`@renderer`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -249,19 +250,29 @@ def _answerer(referral: Referral, payload: dict[str, Any]) -> Participant | None
     return next((a.participant for a in referral.answers if a.participant_id == payload["participant_id"]), None)
 
 
-async def _live(ctx: RenderContext, payload: dict[str, Any], status: str
-                ) -> tuple[Referral, Dialog] | tuple[None, None]:
-    """The payload's referral and its active dialog, while the referral is in `status`."""
-    live = await referrals.live(ctx.session, payload["referral_id"])
-    return live if live is not None and live[0].status == status else (None, None)
+ReferralRenderer = Callable[[RenderContext, dict[str, Any], Referral, Dialog], Awaitable[Rendered | None]]
 
 
-@renderer("referral_request")
-async def _referral_request(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
-    referral, dialog = await _live(ctx, payload, rf.PENDING)
-    if referral is None or dialog is None:
-        return None
+def _about_referral(kind: str, status: str) -> Callable[[ReferralRenderer], ReferralRenderer]:
+    """Register the renderer of `kind`, a notice about the referral in its payload: it is sent only
+    while the referral is in `status` and its dialog is active. The renderer is called with both."""
 
+    def register(fn: ReferralRenderer) -> ReferralRenderer:
+        @renderer(kind)
+        async def render(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
+            live = await referrals.live(ctx.session, payload["referral_id"])
+            if live is None or live[0].status != status:
+                return None
+            return await fn(ctx, payload, *live)
+
+        return fn
+
+    return register
+
+
+@_about_referral("referral_request", rf.PENDING)
+async def _referral_request(ctx: RenderContext, payload: dict[str, Any], referral: Referral, dialog: Dialog
+                            ) -> Rendered | None:
     def b(text: str, answer: RefAnswer) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text, callback_data=RefAnswerCb(referral_id=referral.id,
                                                                          answer=answer).pack())
@@ -280,11 +291,9 @@ async def _referral_request(ctx: RenderContext, payload: dict[str, Any]) -> Rend
         ]))
 
 
-@renderer("referral_progress")
-async def _referral_progress(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
-    referral, dialog = await _live(ctx, payload, rf.PENDING)
-    if referral is None or dialog is None:
-        return None
+@_about_referral("referral_progress", rf.PENDING)
+async def _referral_progress(ctx: RenderContext, payload: dict[str, Any], referral: Referral, dialog: Dialog
+                             ) -> Rendered | None:
     who = _answerer(referral, payload)
     if who is None:
         return None
@@ -293,11 +302,9 @@ async def _referral_progress(ctx: RenderContext, payload: dict[str, Any]) -> Ren
         who=texts.who(who), receiver=_to(referral), child=child(dialog), done=done, total=len(referral.answers)))
 
 
-@renderer("referral_refused")
-async def _referral_refused(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
-    referral, dialog = await _live(ctx, payload, rf.REFUSED)
-    if referral is None or dialog is None:
-        return None
+@_about_referral("referral_refused", rf.REFUSED)
+async def _referral_refused(ctx: RenderContext, payload: dict[str, Any], referral: Referral, dialog: Dialog
+                            ) -> Rendered | None:
     who = _answerer(referral, payload)
     return Rendered(_(
         "❌ {who} has refused the referral to {receiver} about {child}. It will not be made. "
@@ -305,11 +312,9 @@ async def _referral_refused(ctx: RenderContext, payload: dict[str, Any]) -> Rend
             who=texts.who(who) if who else _("A parent with custody"), receiver=_to(referral), child=child(dialog)))
 
 
-@renderer("referral_ready")
-async def _referral_ready(ctx: RenderContext, payload: dict[str, Any]) -> Rendered | None:
-    referral, dialog = await _live(ctx, payload, rf.PRODUCED)
-    if referral is None or dialog is None:
-        return None
+@_about_referral("referral_ready", rf.PRODUCED)
+async def _referral_ready(ctx: RenderContext, payload: dict[str, Any], referral: Referral, dialog: Dialog
+                          ) -> Rendered | None:
     return Rendered(_(
         "📄 Every parent with custody has approved the referral to {receiver} about {child}. "
         "It is ready for you to send on.").format(receiver=_to(referral), child=child(dialog)),

@@ -27,11 +27,14 @@ from handlers import (
     join,
     loose_text,
     media,
+    meeting_close,
     meetings,
+    minimal,
     notifications,
     on_behalf,
     overview,
     plan,
+    plan_answers,
     privacy,
     reports,
     scaling,
@@ -42,10 +45,14 @@ from storage.retention import RetentionJob
 
 # The flows' blueprints, in the order they see an update. The main menu's entries come first:
 # a menu tap in the middle of a step is never taken as that step's answer (handlers/home.py).
+# Before them all: with CHAT_CONTENT=minimal the chat is only a launcher (handlers/minimal.py),
+# and that router takes everything; in full mode it takes nothing.
 BLUEPRINTS: tuple[Router, ...] = (
+    minimal.router,
     home.router, join.router, coordinator.router, desk.router, on_behalf.router, dialog_input.router, scaling.router,
-    overview.router, meetings.router, plan.router, reports.router, privacy.router, contact.router, notifications.router,
-    common.router, loose_text.router, media.router, common.fallback,
+    overview.router, meetings.router, meeting_close.router, plan.router, plan_answers.router, reports.router,
+    privacy.router, contact.router, notifications.router, common.router, loose_text.router, media.router,
+    common.fallback,
 )
 
 

@@ -19,6 +19,7 @@ from core.notices import Notices, RenderContext, Rendered, renderer
 from handlers.choose import Id, PickDialogCb, pick_dialog
 from handlers.desk_views import open_button
 from handlers.home_views import with_next_step
+from handlers.ruler_views import legend, one_to_ten
 from handlers.seats import alert, needs
 from rules.access import Action
 from rules.dialog_config import DialogConfig, Ruler
@@ -68,20 +69,19 @@ async def scale_picked(query: CallbackQuery, callback_data: PickDialogCb, seat: 
 def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboardMarkup]:
     ruler = _ruler(p, config)
     loc = _locale()
-    legend = "\n".join(f"{f.emoji} {f.low}-{f.high} {html.quote(f.name(loc))}" for f in ruler.fields)
     text = _(
         "<b>{ruler}</b> – the dialog about {child}\n\n"
         "Where would you place {child}'s situation right now? The ruler starts at "
         "\"{first}\" and the concern rises towards 10.\n\n{legend}\n\n"
         "Tap a number to read what it means.").format(
             ruler=html.quote(ruler.name(loc)), child=child_in_chat(p.dialog),
-            first=html.quote(ruler.fields[0].name(loc)), legend=legend)
+            first=html.quote(ruler.fields[0].name(loc)), legend=legend(ruler))
 
     def b(v: int) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=str(v), callback_data=ScaleCb(
             action="pick", dialog_id=p.dialog_id, round_no=p.dialog.round_no, value=v).pack())
 
-    return text, InlineKeyboardMarkup(inline_keyboard=[[b(v) for v in range(1, 6)], [b(v) for v in range(6, 11)]])
+    return text, one_to_ten(b)
 
 
 @router.callback_query(ScaleCb.filter(), flags=needs(Action.SCALE))

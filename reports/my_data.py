@@ -14,10 +14,47 @@ from html import unescape
 from typing import Any
 from xml.sax.saxutils import escape
 
+from aiogram.utils.i18n import gettext as _
+
 from core.i18n import fmt_date, fmt_datetime
-from reports.common import FONT, FONT_BOLD, RENDER_LOCK, register_fonts
+from core.labels import box_title, role_label
+from reports.common import FONT, FONT_BOLD, RENDER_LOCK, current_locale, register_fonts
+from rules import consent as consent_rules
+from rules.dialog_config import DialogConfig
 
 _TAG = re.compile(r"<[^>]+>")
+
+
+def labels(config: DialogConfig, now: datetime) -> dict[str, Any]:
+    """Every text the PDF needs, translated in the current language before the worker thread
+    (the chat's /mine_data and the Mini App's download use the same)."""
+    loc = current_locale()
+    return {
+        "title": _("Your data in Samspil"),
+        "intro": _("Everything Samspil stores about you and everything you have written, on {date}."),
+        "exported": fmt_datetime(now),
+        "person": _("About you"), "name": _("Name"), "telegram": _("Telegram id"),
+        "language": _("Language"), "created": _("Registered"), "role": _("Role"),
+        "seats": _("Your dialogs"), "consents": _("Your consent answers"),
+        "shown": _("What you were shown"), "approvals": _("Your answers about new participants"),
+        "input": _("Your input"), "draft": _("draft – only you can see it"), "shared": _("shared"),
+        "scores": _("Your scores"), "meetings": _("Your answers to meeting invitations"),
+        "plan_answers": _("Your answers to plans"), "tasks": _("Your tasks"),
+        "audit": _("Log of your actions"), "none": _("Nothing."),
+        "coming": _("coming"), "not_coming": _("not coming"), "agrees": _("agreed"),
+        "comment": _("comment"), "approved": _("approved"), "refused": _("refused"),
+        "dialog": _("The dialog about {child}"),
+        "boxes": {box: box_title(box) for box in ("worries", "works", "next_steps")},
+        "answers": {
+            consent_rules.GIVEN: _("consent given"),
+            consent_rules.TALK_FIRST: _("wanted to talk to the coordinator first"),
+            consent_rules.DECLINED: _("said no thanks"),
+            consent_rules.WITHDRAWN: _("consent withdrawn"),
+        },
+        "roles": {r: role_label(r) for r in ("coordinator", "parent_custody", "parent", "young",
+                                               "professional", "network")},
+        "areas": {a.key: a.label(loc) for a in config.areas},
+    }
 
 
 def render_my_data(data: dict[str, Any], labels: dict[str, Any]) -> bytes:

@@ -18,7 +18,9 @@ puts it in the outbox (storage/documents.py) in the caller's transaction; the
 scheduler sends it once that transaction has committed. `reissue_referat` does the
 same for a new edition when the family agrees a plan after the meeting. Families may
 keep their minutes: the document goes without protect_content unless
-REFERAT_PROTECT_CONTENT is set.
+REFERAT_PROTECT_CONTENT is set. With CHAT_CONTENT=minimal no PDF is made or stored when
+the meeting closes: each recipient gets a notice that there is a new document and fetches
+it from the Mini App (core/neutral.py NEW_DOCUMENT).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
+from core.labels import MINIMAL
+from core.neutral import NEW_DOCUMENT
 from core.notices import Notices
 from reports import gather
 from reports.chart import RulerChart
@@ -304,6 +308,16 @@ async def _queue(session: AsyncSession, notices: Notices, dialog: Dialog, meetin
     people = [p for p in recipients(dialog) if keys[p.id] not in decided]  # once per edition and person
     if not people:
         return 0
+    if settings.chat_content == MINIMAL:
+        # Nothing personal passes through Telegram: no PDF is made or stored here; each recipient is
+        # told there is a new document and fetches it from the Mini App (its newest edition, made
+        # and audited when downloaded). The meeting's edition was counted by the caller.
+        for p in people:
+            await notices.add(session, to=p.person, kind=NEW_DOCUMENT, key=keys[p.id], dialog_id=dialog.id,
+                              payload={"document": "referat", "meeting_id": meeting.id, "edition": edition})
+        log.info("referat notice queued dialog_id=%s meeting_id=%s edition=%s recipients=%s", dialog.id,
+                 meeting.id, edition, len(people))
+        return len(people)
     data = await referat_data(session, dialog, meeting, config, settings, now, edition=edition, replaces=replaces)
     protect = settings.referat_protect_content
     docs: dict[str, int] = {}

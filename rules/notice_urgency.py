@@ -57,6 +57,7 @@ KINDS: dict[str, str] = {
     # Direct: as before.
     "answer": DIRECT,              # an answer to the coordinator's own action, sent later
     "document": DIRECT,            # a PDF (referat, overview, letter)
+    "new_document": DIRECT,        # CHAT_CONTENT=minimal: a PDF to fetch from the Mini App (core/neutral.py)
     "document_lost": DIRECT,
     "task_reminder": DIRECT,       # the coordinator's own task
     "tasks_assigned": DIRECT,

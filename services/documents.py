@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.labels import MINIMAL
+from core.neutral import NEW_DOCUMENT
 from reports import gather
 from reports.common import localized
 from reports.overview import overview_data, overview_filename
@@ -42,7 +44,14 @@ async def queue(session: AsyncSession, notices: Notices, to: Person, *, kind: st
     """A document someone asked for: decided now, in this update's transaction, with the data as
     it is now (stored encrypted); the scheduler makes the PDF (a worker thread, so the bot goes on
     answering meanwhile) and sends it after the commit, like every notice. Nothing is sent if the
-    update rolls back. `filename` is called in `locale`."""
+    update rolls back. `filename` is called in `locale`.
+
+    With CHAT_CONTENT=minimal nothing is stored: a notice says there is a new document, and the
+    person fetches it from the Mini App (no PDF passes through Telegram)."""
+    if notices.settings.chat_content == MINIMAL:
+        await notices.add(session, to=to, kind=NEW_DOCUMENT, key=f"doc:{kind}:{dialog_id}:{to.id}:{now.isoformat()}",
+                          payload={"document": kind}, dialog_id=dialog_id)
+        return
     with localized(locale):
         name = filename()
     doc = await documents.add(session, dialog_id=dialog_id, kind=kind, locale=locale, filename=name,

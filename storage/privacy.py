@@ -294,6 +294,16 @@ def _scrub_list(raw: str | None, names: Iterable[str]) -> str:
     return json.dumps([scrub(str(i), names) for i in items], ensure_ascii=False)
 
 
+async def _keep_or_delete(session: AsyncSession, result: Erasure, kept: bool, **rows: list[Any]) -> None:
+    """Each table's `rows` of an erased person: counted as anonymised when the municipality keeps
+    them (the caller has scrubbed what must go), else deleted."""
+    for table, found in rows.items():
+        if not kept:
+            for row in found:
+                await session.delete(row)
+        result.count(table, "anonymised" if kept else "deleted", len(found))
+
+
 async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
                        keep: Iterable[str]) -> Erasure:
     """Erase `person`'s personal data; keep what `keep` names, without their name.
@@ -325,14 +335,7 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
         own_consents = list(await session.scalars(select(Consent).where(Consent.participant_id == sid)))
         approvals = list(await session.scalars(select(Approval).where(
             (Approval.approver_id == sid) | (Approval.participant_id == sid))))
-        if "consents" in keep:
-            result.count("consents", "anonymised", len(own_consents))
-            result.count("approvals", "anonymised", len(approvals))
-        else:
-            for row in own_consents + approvals:
-                await session.delete(row)
-            result.count("consents", "deleted", len(own_consents))
-            result.count("approvals", "deleted", len(approvals))
+        await _keep_or_delete(session, result, "consents" in keep, consents=own_consents, approvals=approvals)
 
         # Input: drafts always go; shared input is kept only when the municipality must keep it.
         entries = list(await session.scalars(select(InputEntry).where(InputEntry.participant_id == sid)))
@@ -354,13 +357,7 @@ async def erase_person(session: AsyncSession, person: Person, *, now: datetime,
         if "plan" in keep:
             for a in answers:
                 a.comment = None  # the agreement is the record; the comment is free text
-            result.count("plan_answers", "anonymised", len(answers))
-            result.count("tasks", "anonymised", len(tasks))
-        else:
-            for row in answers + tasks:
-                await session.delete(row)
-            result.count("plan_answers", "deleted", len(answers))
-            result.count("tasks", "deleted", len(tasks))
+        await _keep_or_delete(session, result, "plan" in keep, plan_answers=answers, tasks=tasks)
 
         await revoke_invitations(session, seat, now)
         seat.name = ERASED_NAME

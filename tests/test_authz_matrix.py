@@ -602,7 +602,7 @@ def known(then: Expect, unknown: Callable[[World], Out]) -> Expect:
 def start_home(c: Ctx, actor: str) -> Out:
     w = c.w
     if c.persons[actor] is None:
-        return ok(w.line("Hi! I am Samspil.\n\n"), absent=tuple(CHILD.values()))
+        return ok(w.line("Hi! I am Samspil.\n\nHere, a family, the professionals"), absent=tuple(CHILD.values()))
     if actor == "newcomer":
         return ok(w.da("Your invitation is waiting for the family's approval. "
                        "You will get a message here as soon as they have answered."), absent=(CHILD["a"],))

@@ -70,6 +70,17 @@ async def test_someone_outside_the_dialog_is_refused(family, samspil, web_port, 
     assert "sover" not in body
 
 
+@pytest.mark.parametrize("number", ["99999999999999999999", "-3", "2147483648", "1e9", "%00"])
+async def test_a_page_for_a_dialog_number_that_cannot_exist_is_refused_plainly(family, samspil, web_port,
+                                                                               number) -> None:
+    """A made-up number names no dialog: a plain refusal, never an error (PostgreSQL refuses
+    integers beyond 32 bits), and nothing of the family's dialog."""
+    for page in ("linealen", "input", "moede", "plan", "samtykke", "svar", "indkald", "afslut"):
+        status, body, _ = await get(web_port, f"/page/{page}?d={number}", init_data(samspil, family.mom))
+        assert status in (200, 403), (page, status, body[:200])
+        assert "sover" not in body
+
+
 @needs_chromium
 async def test_the_overview_in_chromium_at_a_phones_size(family, samspil, web_port) -> None:
     async with phone_browser(web_port, samspil, family.mom, "overblik", family.dialog_id) as page:

@@ -27,7 +27,7 @@ from services import ruler as ruler_service
 from storage import inputs
 from storage import queries as q
 from storage.models import Participant
-from web import views
+from web import coordinator, family, settings_pages, views
 from web.visit import APP, App, Handler, Visit, dialog_id_of, signed, speaking
 
 log = logging.getLogger("samspil.web")
@@ -62,6 +62,9 @@ def make_web_app(app: App) -> web.Application:
     web_app.router.add_get("/page/moede", signed(page_meeting))
     for action in MEETING_ACTIONS:
         web_app.router.add_post(f"/page/moede/{action}", signed(meeting_action))
+    coordinator.add_routes(web_app.router)
+    family.add_routes(web_app.router)
+    settings_pages.add_routes(web_app.router)
     web_app.router.add_static("/static/", STATIC, append_version=False)
     return web_app
 

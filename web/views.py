@@ -191,14 +191,15 @@ def meeting_room(room: Room, areas: list[Area], locale: str, *, message: str | N
     return env.get_template("moede.html").render(
         child=dialog.child_name, dialog_id=dialog.id, message=message, ok=ok,
         meeting_open=room.meeting is not None and room.meeting.status == "open",
+        scheduled_id=room.meeting.id if room.meeting is not None and room.meeting.status == "scheduled" else None,
         ruler_svg=svg.ruler_now(room.ruler, marks, room.target, locale, _("Goal")),
         marks=[{"who": f"{people[pid].name} ({people[pid].relation or role_label(people[pid].role)})",
                 "value": v} for pid, v in sorted(room.numbers.items()) if pid in people],
         target=room.target, values=range(1, 11), goals=goals, owners=owners,
         areas=[{"key": a.key, "label": a.label(locale)} for a in areas], plan_agreed=room.plan_agreed,
         t={"heading": _("Meeting mode"), "ruler": _("The ruler now"), "target": _("Joint goal on the ruler"),
-           "set_target": _("Set the joint goal"), "not_open": _("Start the meeting in the chat. Then you can "
-                                                             "set the joint goal here."),
+           "set_target": _("Set the joint goal"), "not_open": _("When the meeting has started, you can set the joint "
+                                                             "goal here."),
            "no_numbers": _("Nobody has put their number on the ruler yet."),
            "plan": _("Goals and plan"), "no_plan": _("There is no plan yet."),
            "goal": _("Goal"), "area": _("Area"), "add_goal": _("Add goal"), "task": _("Task"),
@@ -206,7 +207,8 @@ def meeting_room(room: Room, areas: list[Area], locale: str, *, message: str | N
            "save": _("Save"), "remove": _("Remove"), "edit": _("Change"),
            "send": _("Send the plan to the family"),
            "agreed": _("The family has agreed to the plan."),
-           "send_help": _("The family says yes to the plan in the chat.")})
+           "send_help": _("The family says yes to the plan in the chat."),
+           "open_meeting": _("Start the meeting")})
 
 
 def choose_dialog(dialogs: list[tuple[int, str]], page: str, locale: str) -> str:

@@ -127,11 +127,16 @@ def signed(page: Page) -> Handler:
     return handle
 
 
+MAX_ID = 2**31 - 1  # a database integer: anything larger names no dialog (and PostgreSQL would refuse it)
+
+
 def dialog_id_of(request: web.Request, form: dict | None = None) -> int:
+    """The dialog a page is about (`d`), or 0 when it names none."""
     raw = (form or {}).get("d") or request.query.get("d", "")
     try:
-        return int(raw)
+        number = int(str(raw))
     except (TypeError, ValueError):
         return 0
+    return number if 0 < number <= MAX_ID else 0
 
 

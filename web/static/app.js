@@ -86,16 +86,94 @@
     var form = event.target;
     if (!form.hasAttribute("data-post")) { return; }
     event.preventDefault();
+    // One answer at a time: a second tap while the first is on its way sends nothing
+    // (a dialog or an invitation is not made twice).
+    if (form.dataset.sending) { return; }
+    form.dataset.sending = "1";
     var saves = [];
     form.querySelectorAll("textarea[data-box]").forEach(function (t) {
       if (pending[t.dataset.box]) { saves.push(saveBox(t)); }
     });
     // The boxes are already saved: sharing sends only which dialog and area.
     var body = new URLSearchParams(new FormData(form));
+    // The button tapped answers too (e.g. answer=given): FormData leaves it out.
+    var submitter = event.submitter;
+    if (submitter && submitter.name) { body.set(submitter.name, submitter.value); }
     form.querySelectorAll("textarea[data-box]").forEach(function (t) { body.delete(t.name); });
     Promise.all(saves).then(function () {
       return request(form.getAttribute("action"), body);
-    }).then(function (r) { return r.text(); }).then(show).catch(failed);
+    }).then(function (r) { return r.text(); }).then(show).catch(function () {
+      delete form.dataset.sending;
+      failed();
+    });
+  });
+
+  // ---- downloads (web/downloads.py) ---------------------------------------------------------
+  // A button marked data-download asks for a short-lived address (POST, with initData), then
+  // hands it to Telegram's download (Bot API 8.0) or, elsewhere, opens it.
+  function downloadStatus(button) {
+    // One line that says how it goes, moved under the button tapped (made if the page has none).
+    var p = page.querySelector("[data-download-status]");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "status";
+      p.setAttribute("role", "status");
+      p.setAttribute("data-download-status", "");
+    }
+    var row = button.closest("li");
+    if (row) { row.appendChild(p); } else { button.insertAdjacentElement("afterend", p); }
+    return p;
+  }
+  function say(p, text, bad) { p.textContent = text || ""; p.classList.toggle("bad", !!bad); }
+  page.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-download]");
+    if (!button) { return; }
+    event.preventDefault();
+    var p = downloadStatus(button);
+    var body = new URLSearchParams();
+    body.set("d", button.dataset.d || "");
+    body.set("kind", button.dataset.kind || "");
+    body.set("ref", button.dataset.ref || "");
+    button.disabled = true;
+    say(p, p.dataset.busy);
+    request("/page/dokumenter/link", body).then(function (r) { return r.json(); }).then(function (answer) {
+      button.disabled = false;
+      if (!answer.ok) { say(p, answer.message || p.dataset.failed || page.dataset.failed, true); return; }
+      var url = new URL(answer.url, window.location.href).href;
+      say(p, p.dataset.saved);
+      if (tg && tg.downloadFile && tg.isVersionAtLeast && tg.isVersionAtLeast("8.0")) {
+        tg.downloadFile({ url: url, file_name: answer.name });
+      } else {
+        window.location.href = url;
+      }
+    }).catch(function () {
+      button.disabled = false;
+      say(p, p.dataset.failed || page.dataset.failed, true);
+    });
+  });
+
+  // ---- copying a link (web/coordinator.py: a personal invitation link) ----------------------
+  // A readonly field marked data-select is selected whole when tapped; a button marked
+  // data-copy="<field id>" copies that field's text and says so (data-copied).
+  page.addEventListener("focusin", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-select")) { event.target.select(); }
+  });
+  page.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    event.preventDefault();
+    var field = document.getElementById(button.dataset.copy);
+    if (!field) { return; }
+    function copied() { button.textContent = button.dataset.copied || button.textContent; }
+    field.focus();
+    field.select();
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(copied, function () {
+        if (document.execCommand("copy")) { copied(); }
+      });
+    } else if (document.execCommand("copy")) {
+      copied();
+    }
   });
 
   if (tg) { tg.ready(); tg.expand(); }
