@@ -28,6 +28,7 @@ from reports.referat import reissue_referat
 from rules.dates import at_local
 from storage import outbox
 from storage import plan as pl
+from storage import queries as q
 from storage.models import Dialog, Goal, Participant, Person, Task
 
 if TYPE_CHECKING:
@@ -233,7 +234,10 @@ class Agreed:
 
 async def agree(session: AsyncSession, notices: Notices, giver: Participant, now: datetime) -> Agreed:
     """A consent giver agrees to the current version (checked by the caller: it is what they saw)."""
-    dialog = giver.dialog
+    # One answer at a time per dialog: two consent givers agreeing at the same moment (two
+    # processes, or one handling updates side by side) must not each miss the other's answer
+    # and leave the plan agreed by all but never in force.
+    dialog = await q.lock_dialog(session, giver.dialog_id)
     if pl.is_accepted(dialog):
         return Agreed(Answering.ALREADY_AGREED)
     mine = (await pl.answers_for(session, dialog.id, dialog.plan_version)).get(giver.id)

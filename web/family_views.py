@@ -289,8 +289,9 @@ def referat_doc(meeting: Meeting) -> Doc:
 
 
 def overview_doc(dialog: Dialog, round_no: int) -> Doc:
+    # round_no is the document's reference, not shown: families never meet the word "runde".
     return Doc("overblik", dialog.id, _("Overview of the shared input"),
-               _("What everyone has shared in round {round}.").format(round=round_no))
+               _("What everyone has shared, with names and dates."))
 
 
 def my_data_docs(person: Person) -> list[Doc]:
