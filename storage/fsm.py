@@ -10,18 +10,34 @@ the effect of the answer (a draft, a consent) commit in one transaction.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import crypto
 from storage.models import FsmRecord
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.lock import Lock
+
+log = logging.getLogger("samspil.fsm")
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("samspil_session", default=None)
 
@@ -184,6 +200,72 @@ async def flush_after_commit(session: AsyncSession, storage: BaseStorage | None)
     pending = session.info.pop(PENDING, None)
     if pending and isinstance(storage, AfterCommitStorage):
         await storage.flush(pending)
+
+
+class HeldLocks(BaseEventIsolation):
+    """One person's updates one at a time, across processes: a Redis lock per conversation
+    that lives only as long as its holder does (with Redis; without it one process polls and
+    aiogram's SimpleEventIsolation is enough).
+
+    The lock is taken with a time to live of `ttl` seconds and renewed every `ttl / 4`
+    seconds for as long as the update is handled, however long that takes (a slow database,
+    a 429 waited out). So a live holder never loses its lock half-way (aiogram's own Redis
+    isolation lets it expire after a fixed time: a longer update then ran on without it,
+    another process could take the person's next update meanwhile, and the release failed
+    with LockNotOwnedError after the commit, which told the person that something went
+    wrong although it had not), while a process that dies (SIGKILL, a lost machine) leaves
+    the lock behind for at most `ttl` seconds: then the person's next update, delivered
+    again, is handled by whoever polls. Waiting for a lock costs a Redis round trip every
+    `poll` seconds.
+    """
+
+    def __init__(self, redis: Redis, keys: KeyBuilder, ttl: float, *, poll: float = 0.05) -> None:
+        self.redis, self.keys, self.ttl, self.poll = redis, keys, float(ttl), poll
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        lock = self.redis.lock(self.keys.build(key, "lock"), timeout=self.ttl, sleep=self.poll,
+                               thread_local=False)
+        await lock.acquire()
+        keeper = asyncio.create_task(self._keep(lock))
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await self._release(lock)
+
+    async def _keep(self, lock: Lock) -> None:
+        from redis.exceptions import LockNotOwnedError, RedisError
+
+        while True:
+            await asyncio.sleep(self.ttl / 4)
+            try:
+                await lock.reacquire()  # the time to live starts again
+            except LockNotOwnedError:
+                # Not renewed for `ttl` seconds (the process stood still that long): another
+                # process may have the person now. Nothing to undo; say so.
+                log.warning("conversation lock lost while held ttl=%s", self.ttl)
+                return
+            except RedisError as exc:  # Redis away for a moment: try again at the next turn
+                log.warning("conversation lock not renewed error=%s", type(exc).__name__)
+
+    @staticmethod
+    async def _release(lock: Lock) -> None:
+        from redis.exceptions import LockNotOwnedError, RedisError
+
+        # The update itself is done (committed or rolled back); a failure here would only
+        # turn its answer into an apology.
+        try:
+            await lock.release()
+        except LockNotOwnedError:  # expired (see _keep)
+            log.warning("conversation lock had expired at release")
+        except RedisError as exc:  # it expires by itself within `ttl`
+            log.warning("conversation lock not released error=%s", type(exc).__name__)
+
+    async def close(self) -> None:
+        pass
 
 
 async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:

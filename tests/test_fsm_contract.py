@@ -17,6 +17,7 @@ commits or rolls back with it; without one, every write commits at once on its o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -35,7 +36,7 @@ from bot.app import make_fsm
 from core.clock import FakeClock
 from core.config import Settings
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.fsm import SQLStorage, current_session
+from storage.fsm import HeldLocks, SQLStorage, current_session, key_builder
 from storage.models import FsmRecord
 from tests.conftest import START, TEST_DATA_KEY
 
@@ -355,3 +356,85 @@ async def test_sql_storage_outside_an_update_commits_each_write_at_once(sql: SQL
     async with sql.sessionmaker() as s, s.begin():
         await s.execute(text("DELETE FROM fsm_state"))
     assert await storage.get_state(KEY) is None
+
+
+# ---- with Redis: one person's updates one at a time, across processes (storage/fsm.py HeldLocks) -----
+
+
+@pytest.fixture
+async def locks() -> AsyncIterator[tuple[Redis, str]]:
+    if not REDIS_URL:
+        pytest.skip("Redis locks: set SAMSPIL_TEST_REDIS_URL to run them")
+    prefix = f"t_{uuid.uuid4().hex[:12]}"
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        yield redis, prefix
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+def test_make_fsm_isolates_with_held_locks_of_the_configured_life() -> None:
+    settings = Settings(_env_file=None, redis_url="redis://127.0.0.1:1/0", fsm_lock_seconds=7,
+                        data_key=TEST_DATA_KEY)
+    _storage, isolation = make_fsm(settings, None, FakeClock(START))  # type: ignore[arg-type]
+    assert isinstance(isolation, HeldLocks) and isolation.ttl == 7
+
+
+async def test_a_held_lock_outlives_its_time_to_live_while_its_holder_works(locks: tuple[Redis, str]) -> None:
+    redis, prefix = locks
+    held = HeldLocks(redis, key_builder(prefix), ttl=0.4)
+    other = HeldLocks(redis, key_builder(prefix), ttl=0.4)
+    order: list[str] = []
+
+    async def second() -> None:
+        async with other.lock(KEY):
+            order.append("second in")
+
+    async with held.lock(KEY):
+        waiting = asyncio.create_task(second())
+        # A slow update: three times the lock's time to live. Renewed meanwhile, the lock
+        # keeps the other holder out (aiogram's own Redis lock had expired after 0.4 s).
+        await asyncio.sleep(1.2)
+        assert order == [] and not waiting.done()
+        order.append("first out")
+    await asyncio.wait_for(waiting, 5)
+    assert order == ["first out", "second in"]
+    assert [k async for k in redis.scan_iter(match=f"{prefix}:*")] == []  # released
+
+
+async def test_a_lock_left_by_a_dead_holder_lasts_its_time_to_live_at_most(locks: tuple[Redis, str]) -> None:
+    redis, prefix = locks
+    held = HeldLocks(redis, key_builder(prefix), ttl=0.5)
+    # What a process killed while handling the person's update leaves behind: the lock, no one
+    # to renew or release it.
+    await redis.set(key_builder(prefix).build(KEY, "lock"), b"killed-process", px=500)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(5):
+        async with held.lock(KEY):
+            waited = loop.time() - started
+    assert 0.2 < waited < 0.5 + 0.5  # it waited for the expiry, and no longer than that (+ a poll or two)
+
+
+async def test_a_lock_lost_while_held_does_not_fail_the_update(locks: tuple[Redis, str]) -> None:
+    redis, prefix = locks
+    held = HeldLocks(redis, key_builder(prefix), ttl=5)
+    async with held.lock(KEY):
+        # As if the process had stood still longer than the time to live: the lock is gone.
+        await redis.delete(key_builder(prefix).build(KEY, "lock"))
+    # Left without an exception: the update had committed; an error now would only have
+    # turned its answer into an apology.
+    async with asyncio.timeout(5), held.lock(KEY):  # and the key can be taken again
+        pass
+
+
+async def test_keys_that_differ_in_one_field_lock_independently(locks: tuple[Redis, str]) -> None:
+    redis, prefix = locks
+    held = HeldLocks(redis, key_builder(prefix), ttl=5)
+    async with held.lock(KEY), asyncio.timeout(5):
+        for neighbour in NEIGHBOURS.values():
+            async with held.lock(neighbour):
+                pass
