@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import sys
 from pathlib import Path
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
         _logging(settings)
         if args.command == "run":
+            # A crash below Python (a segfault in an extension) leaves the Python stack on
+            # stderr, the log: file, line and function names only, never values.
+            faulthandler.enable()
             asyncio.run(_run(settings, webhook=args.webhook or bool(settings.webhook_url)))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))

@@ -10,6 +10,13 @@ a batch confirms nothing of it: Telegram delivers the whole batch again and the 
 stored with each update's effect (storage/queries.py `first_delivery`) make the updates that
 had committed a no-op the second time.
 
+An update that fails because a service around the bot is away for a moment (the database
+or Redis: `TRANSIENT`) is not confirmed either: the batch is confirmed up to it, it and what
+follows come again after a pause (the backoff), and that person's later updates in the batch
+wait for it, so their order holds. (aiogram's polling confirms such an update like any other,
+and it is lost; a fault of ours, any other exception, is logged and confirmed as there: it
+would fail the same way again.)
+
 aiogram's own modes either confirm an update before it is handled (a task per update) or
 handle one update after the other (`handle_as_tasks=False`), so `_polling` is replaced here;
 everything else (start-up, shutdown, signals, `stop_polling`) is aiogram's.
@@ -23,13 +30,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, loggers
-from aiogram.methods import GetUpdates
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 log = logging.getLogger("samspil.polling")
 
 DEFAULT_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
+
+# The database or Redis away for a moment (as handlers/common.py's error handler sees it,
+# plus a full connection pool): the update is asked for again, not confirmed.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError,
+    RedisConnectionError, RedisTimeoutError)
 
 
 def chain_key(update: Update) -> tuple[str, int]:
@@ -81,31 +98,61 @@ class BatchDispatcher(Dispatcher):
                     loggers.dispatcher.error("Failed to fetch updates - %s: %s", type(exc).__name__, exc)
                     await backoff.asleep()
                     continue
-                backoff.reset()
                 if not updates:
+                    backoff.reset()
                     continue
-                await self.handle_batch(bot, updates, gate, **kwargs)
-                get_updates.offset = updates[-1].update_id + 1
+                again = await self.handle_batch(bot, updates, gate, **kwargs)
+                if again is None:
+                    backoff.reset()
+                    get_updates.offset = updates[-1].update_id + 1
+                else:
+                    # Confirmed up to the update that could not be handled; it and the
+                    # updates after it come again (those handled meanwhile are a no-op).
+                    get_updates.offset = again
+                    await backoff.asleep()
         finally:
             loggers.dispatcher.info("Polling stopped for bot @%s id=%d", user.username, bot.id)
 
     async def handle_batch(self, bot: Bot, updates: list[Update], gate: asyncio.Semaphore,
-                           **kwargs: Any) -> None:
-        """Every update of `updates` handled (or failed and logged by aiogram); per sender in order.
+                           **kwargs: Any) -> int | None:
+        """Every update of `updates` handled (or failed and logged); per sender in order.
 
-        A failing handler does not stop the batch (aiogram logs it, as it does in its own polling);
-        anything else (cancellation on stop) cancels the rest of the batch, which then is not
-        confirmed."""
+        Returns None when the batch may be confirmed, else the id of the first update that
+        failed for a passing reason (`TRANSIENT`): from there on the batch comes again. Its
+        sender's later updates in the batch were not handled; everyone else's were.
+        A fault of ours in a handler does not stop the batch (logged, as aiogram's own polling
+        does); anything else (cancellation on stop) cancels the rest of the batch, which then
+        is not confirmed."""
+        again: list[int] = []
 
         async def run(chain: list[Update]) -> None:
             for update in chain:
                 async with gate:
-                    await self._process_update(bot=bot, update=update, **kwargs)
+                    handled = await self.handle_update(bot, update, **kwargs)
+                if not handled:
+                    again.append(update.update_id)
+                    return  # this sender's later updates wait for it
 
         groups = chains(updates)
         if len(groups) == 1:
             await run(groups[0])
-            return
-        async with asyncio.TaskGroup() as tasks:
-            for chain in groups:
-                tasks.create_task(run(chain))
+        else:
+            async with asyncio.TaskGroup() as tasks:
+                for chain in groups:
+                    tasks.create_task(run(chain))
+        return min(again) if again else None
+
+    async def handle_update(self, bot: Bot, update: Update, **kwargs: Any) -> bool:
+        """One update through the dispatcher; False if it failed for a passing reason."""
+        try:
+            response = await self.feed_update(bot, update, **kwargs)
+            if isinstance(response, TelegramMethod):
+                await self.silent_call_request(bot=bot, result=response)
+        except TRANSIENT as exc:
+            log.warning("update not handled, to come again update_id=%s error=%s", update.update_id,
+                        type(exc).__name__)
+            return False
+        except Exception as exc:  # noqa: BLE001 (a fault of ours: logged, the batch goes on)
+            loggers.event.exception("Cause exception while process update id=%d by bot id=%d\n%s: %s",
+                                    update.update_id, bot.id, exc.__class__.__name__, exc)
+        return True

@@ -40,9 +40,10 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
     redis_prefix: str = Field(default="samspil", pattern=r"^[A-Za-z0-9_-]{1,40}$")  # several bots, one Redis
-    # With Redis: how long one person's conversation lock lives. A process killed while
-    # handling that person's update leaves the lock behind until it expires, and a polling
-    # process waits for it; handling an update takes milliseconds to a few seconds.
+    # With Redis: the time to live of one person's conversation lock. Its holder renews it
+    # while the update runs, however long (storage/fsm.py HeldLocks); a process killed while
+    # handling that person's update leaves it behind for at most this long, and the process
+    # that polls next waits for it.
     fsm_lock_seconds: int = Field(default=15, ge=2, le=300)
     # Long polling (bot/polling.py): updates of one batch handled at the same time at most;
     # one person's updates always one after the other. 1: one update after the other.

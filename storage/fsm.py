@@ -221,35 +221,48 @@ class HeldLocks(BaseEventIsolation):
 
     def __init__(self, redis: Redis, keys: KeyBuilder, ttl: float, *, poll: float = 0.05) -> None:
         self.redis, self.keys, self.ttl, self.poll = redis, keys, float(ttl), poll
+        self._keepers: set[asyncio.Task[None]] = set()  # asyncio holds tasks weakly
 
     @contextlib.asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncIterator[None]:
         lock = self.redis.lock(self.keys.build(key, "lock"), timeout=self.ttl, sleep=self.poll,
                                thread_local=False)
         await lock.acquire()
-        keeper = asyncio.create_task(self._keep(lock))
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(lock, done))
+        self._keepers.add(keeper)
+        keeper.add_done_callback(self._keepers.discard)
         try:
             yield
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            # The keeper is told, not cancelled and not waited for: redis-py can swallow a
+            # cancellation that lands in the middle of a command, and the update would then
+            # wait for a keeper that renews on for ever. A renewal still on its way when the
+            # lock is released renews nothing: it extends the lock only while it holds this
+            # holder's token.
+            done.set()
             await self._release(lock)
 
-    async def _keep(self, lock: Lock) -> None:
+    async def _keep(self, lock: Lock, done: asyncio.Event) -> None:
         from redis.exceptions import LockNotOwnedError, RedisError
 
-        while True:
-            await asyncio.sleep(self.ttl / 4)
+        while not done.is_set():
+            try:
+                await asyncio.wait_for(done.wait(), self.ttl / 4)
+                return
+            except TimeoutError:
+                pass
             try:
                 await lock.reacquire()  # the time to live starts again
             except LockNotOwnedError:
-                # Not renewed for `ttl` seconds (the process stood still that long): another
-                # process may have the person now. Nothing to undo; say so.
-                log.warning("conversation lock lost while held ttl=%s", self.ttl)
+                if not done.is_set():
+                    # Not renewed for `ttl` seconds (the process stood still that long): another
+                    # process may have the person now. Nothing to undo; say so.
+                    log.warning("conversation lock lost while held ttl=%s", self.ttl)
                 return
             except RedisError as exc:  # Redis away for a moment: try again at the next turn
-                log.warning("conversation lock not renewed error=%s", type(exc).__name__)
+                if not done.is_set():
+                    log.warning("conversation lock not renewed error=%s", type(exc).__name__)
 
     @staticmethod
     async def _release(lock: Lock) -> None:

@@ -12,7 +12,10 @@ The contract: set/get/clear of state and of data, `update_data` merging, states 
 `State` objects or strings, unicode and nested data, and keys that differ in any one field
 (bot, chat, user, thread, business connection, destiny) never seeing each other's state or
 data. Then what only the SQL storage promises: a write through the update's session
-commits or rolls back with it; without one, every write commits at once on its own.
+commits or rolls back with it; without one, every write commits at once on its own. Last,
+the Redis lock per conversation (`HeldLocks`): held as long as its holder works, left by a
+dead holder for its time to live at most, never failing the update, never waiting for a
+renewal on its way.
 """
 
 from __future__ import annotations
@@ -438,3 +441,68 @@ async def test_keys_that_differ_in_one_field_lock_independently(locks: tuple[Red
         for neighbour in NEIGHBOURS.values():
             async with held.lock(neighbour):
                 pass
+
+
+class _StubbornLock:
+    """A lock whose renewal swallows a cancellation, as redis-py can when one lands mid-command."""
+
+    def __init__(self) -> None:
+        self.renewals = 0
+        self.renewing = asyncio.Event()
+        self.released = False
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def reacquire(self) -> bool:
+        self.renewals += 1
+        self.renewing.set()
+        try:
+            await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            pass
+        return True
+
+    async def release(self) -> None:
+        self.released = True
+
+
+class _StubbornRedis:
+    def __init__(self) -> None:
+        self.locks: list[_StubbornLock] = []
+
+    def lock(self, name: str, **kwargs: Any) -> _StubbornLock:
+        self.locks.append(_StubbornLock())
+        return self.locks[-1]
+
+
+async def test_leaving_a_held_lock_does_not_wait_for_a_renewal_on_its_way() -> None:
+    redis = _StubbornRedis()
+    held = HeldLocks(redis, key_builder("t"), ttl=0.04)  # type: ignore[arg-type]
+    async with asyncio.timeout(2):  # (cancelling and awaiting the renewal hung here for ever)
+        async with held.lock(KEY):
+            await redis.locks[0].renewing.wait()  # a renewal is under way
+        assert redis.locks[0].released
+        await asyncio.gather(*held._keepers)  # the renewal on its way ends, and no other follows
+    assert redis.locks[0].renewals == 1
+
+
+async def test_many_short_holds_of_few_keys_all_end_one_holder_at_a_time(locks: tuple[Redis, str]) -> None:
+    redis, prefix = locks
+    held = HeldLocks(redis, key_builder(prefix), ttl=0.08, poll=0.01)  # renewed every 20 ms
+    inside: dict[int, int] = {}
+    most = 0
+
+    async def hold(i: int) -> None:
+        nonlocal most
+        key = StorageKey(bot_id=42, chat_id=i % 5, user_id=i % 5)
+        async with held.lock(key):
+            inside[i % 5] = inside.get(i % 5, 0) + 1
+            most = max(most, inside[i % 5])
+            await asyncio.sleep((i % 4) * 0.015)
+            inside[i % 5] -= 1
+
+    async with asyncio.timeout(60):
+        for _ in range(5):
+            await asyncio.gather(*(hold(i) for i in range(30)))
+    assert most == 1
