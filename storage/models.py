@@ -128,7 +128,9 @@ class Participant(Base):
     offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     dialog: Mapped[Dialog] = relationship(back_populates="participants", lazy="selectin", join_depth=2)
-    person: Mapped[Person | None] = relationship(lazy="selectin")
+    # Joined, not selectin: a person has no relationships of its own, so the seat and its person
+    # come in one statement wherever seats are loaded (a dialog's participants: one SELECT, not two).
+    person: Mapped[Person | None] = relationship(lazy="joined")
 
 
 class Invitation(Base):
@@ -211,7 +213,9 @@ class InputEntry(Base):
     # without Telegram (shown as "written by the coordinator for ..."). No foreign key, as above.
     written_by_id: Mapped[int | None] = mapped_column(Integer)
 
-    participant: Mapped[Participant] = relationship(lazy="selectin")
+    # Joined: the author's seat (and its person) in the entry's own SELECT. A selectin load
+    # queries again for seats the update's session already holds.
+    participant: Mapped[Participant] = relationship(lazy="joined")
 
 
 class Score(Base):

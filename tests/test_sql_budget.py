@@ -9,28 +9,29 @@ follows the input flow as it changes): taps, texts in a box, sharing, a score. E
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
 COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
 
-    tap (a button that moves a step)   6-11  (8-18)
-    text in a box                        11  (14)
-    share ("Yes, share now")             18  (22)
-    score ("Yes, save 4")                 7  (9)
-    a command (/input, /skala)          8-9  (8)
+    tap (a button that moves a step)   5-8   (8-18)
+    text in a box                        9   (14)
+    share ("Yes, share now")            18   (22; 27 once #12/#13 added the next step and digests)
+    score ("Yes, save 4")               10   (9; 13 after #12/#13)
+    a command (/input, /skala)          6-8  (8)
 
-Every update pays 4 of them: the insert of its update id, the sender's `person`, the
+Every update pays 5 of them: the insert of its update id, the sender's `person`, the
 conversation state (read once, in the update's transaction, and kept in the session for the
 writes that follow: before #15 it was read in a transaction of its own and again for every
-write) and the seat with its dialog and person (one joined SELECT, storage/queries.py
-`participant_in`; they were three). Then the dialog's participants and their persons (two:
-Dialog.participants is loaded with every dialog, as code everywhere reads it without
-awaiting). An input entry brings its author's seat again (InputEntry.participant: a selectin
-load queries rows the session already holds; three statements) - making the model's
-relationships joined cut that too but left Dialog.participants unloaded on deeper paths
-(a notice renderer failed on it), so the model is as it was.
+write), the seat with its dialog and person (one joined SELECT, storage/queries.py
+`participant_in`; they were three) and the dialog's participants with their persons (one
+SELECT: Participant.person is a joined load, it was a selectin load of its own; the
+participants still come with every dialog, as code everywhere reads Dialog.participants
+without awaiting). An input entry brings its author's seat and person in its own SELECT
+(InputEntry.participant joined; as a selectin load it queried three times for rows the session
+already held); the seat's dialog still costs one SELECT (Participant.dialog is a selectin
+load, which queries even for a dialog the session holds; a joined load there left
+Dialog.participants unloaded on deeper paths, where a notice renderer failed).
 
-The budgets below leave a margin of 1-2 for the input flow, which is still changing.
-Since they were first set, a score and a share end with the person's next step (#12: the
-home facts, services/home.py, five statements) and a notice to a coordinator reads their
-digest choice (#13): share went from 18 to 27 and score from 7 to 13. Both are the next
-things to trim (one query for the next step's facts, the preference loaded with the person).
+The budgets below leave a margin of 1-2 for the input flow, which is still changing. A share
+and a score end with the person's next step (#12: the home facts, services/home.py) and a
+notice to a coordinator reads their digest choice (#13): they are the next to trim (one
+query for the next step's facts, the preference loaded with the person).
 """
 
 from __future__ import annotations
@@ -51,11 +52,11 @@ from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh
 
 # Statements per step, at most (BEGIN and COMMIT not counted).
 BUDGET = {
-    "tap": 12,
-    "text": 12,
-    "share": 28,
-    "score": 14,
-    "command": 10,    # /input, /skala
+    "tap": 9,
+    "text": 10,
+    "share": 20,
+    "score": 11,
+    "command": 9,     # /input, /skala
 }
 TRANSACTION = ("BEGIN", "COMMIT")
 
