@@ -41,19 +41,20 @@ class PickDialogCb(CallbackData, prefix="pick"):
     dialog_id: Id
 
 
-async def seat_for(session: AsyncSession, person: Person | None, dialog_id: int, action: Action
-                   ) -> tuple[Participant | None, Decision]:
-    """The sender's seat in `dialog_id` and whether `action` is allowed there."""
-    participant = await q.participant_in(session, person, dialog_id)
+async def seat_for(session: AsyncSession, person: Person | None, dialog_id: int, action: Action, *,
+                   with_seats: bool = True) -> tuple[Participant | None, Decision]:
+    """The sender's seat in `dialog_id` and whether `action` is allowed there (`with_seats`:
+    storage/queries.py `participant_in`)."""
+    participant = await q.participant_in(session, person, dialog_id, with_seats=with_seats)
     dialog = participant.dialog if participant else None
     return participant, decide(q.seat(participant), dialog.state if dialog else "", action)
 
 
 async def seat_for_tap(query: CallbackQuery, session: AsyncSession, person: Person | None, dialog_id: int,
-                       action: Action) -> Participant | None:
+                       action: Action, *, with_seats: bool = True) -> Participant | None:
     """The tapper's seat when `action` is allowed in `dialog_id`; otherwise the rules' refusal
     as an alert on the button (nothing else happens) and None."""
-    participant, decision = await seat_for(session, person, dialog_id, action)
+    participant, decision = await seat_for(session, person, dialog_id, action, with_seats=with_seats)
     if not decision:
         await query.answer(texts.refusal(decision.refusal, participant.dialog if participant else None),
                            show_alert=True)

@@ -116,8 +116,8 @@ async def _send_home(message: Message, state: FSMContext, session: AsyncSession,
 # ---- buttons: one handler per action ---------------------------------------------------------
 
 
-def _on(action: InputAction):  # type: ignore[no-untyped-def]
-    return router.callback_query(InputCb.filter(F.action == action), flags=needs(Action.WRITE_INPUT))
+def _on(action: InputAction, *, one_seat: bool = False):  # type: ignore[no-untyped-def]
+    return router.callback_query(InputCb.filter(F.action == action), flags=needs(Action.WRITE_INPUT, one_seat=one_seat))
 
 
 @_on(InputAction.purpose)
@@ -163,7 +163,7 @@ async def share_all(query: CallbackQuery, seat: Participant, session: AsyncSessi
     await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=None)
 
 
-def _on_draft(action: InputAction) -> Callable[[DraftHandler], DraftHandler]:
+def _on_draft(action: InputAction, *, one_seat: bool = False) -> Callable[[DraftHandler], DraftHandler]:
     """Register the handler of a button on one of the person's drafts. It is called as aiogram calls
     handlers (with what it names), the draft as `entry`, when the draft is this person's, still a
     draft, of this round; otherwise the person gets an alert."""
@@ -171,7 +171,7 @@ def _on_draft(action: InputAction) -> Callable[[DraftHandler], DraftHandler]:
     def register(fn: DraftHandler) -> DraftHandler:
         handler = CallableObject(fn)
 
-        @_on(action)
+        @_on(action, one_seat=one_seat)
         async def on_draft(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
                            callback_answer: CallbackAnswer, **data: Any) -> None:
             entry = await inputs.own_entry(session, seat, callback_data.entry_id)
@@ -195,7 +195,7 @@ async def share_one(query: CallbackQuery, callback_data: InputCb, seat: Particip
     await _share(query, callback_answer, seat, session, state, clock, dialog_config, notices, entry_id=callback_data.entry_id)
 
 
-@_on_draft(InputAction.next)
+@_on_draft(InputAction.next, one_seat=True)  # the person's own draft: their seat alone
 async def next_box(query: CallbackQuery, callback_data: InputCb, entry: InputEntry, state: FSMContext,
                    dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     current = await state.get_data()
@@ -210,12 +210,12 @@ async def next_box(query: CallbackQuery, callback_data: InputCb, entry: InputEnt
         await _send_review(query.message, state, entry, dialog_config)
 
 
-@_on_draft(InputAction.review)
+@_on_draft(InputAction.review, one_seat=True)  # the person's own draft: their seat alone
 async def show_review(query: CallbackQuery, entry: InputEntry, state: FSMContext, dialog_config: DialogConfig) -> None:
     await _send_review(query.message, state, entry, dialog_config)
 
 
-@_on_draft(InputAction.edit)
+@_on_draft(InputAction.edit, one_seat=True)  # the person's own draft: their seat alone
 async def edit_box(query: CallbackQuery, callback_data: InputCb, entry: InputEntry, state: FSMContext,
                    dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     if callback_data.value not in BOXES:
@@ -257,7 +257,8 @@ async def _ask_box(message: Message, state: FSMContext, entry: InputEntry, box: 
 async def box_answer(message: Message, session: AsyncSession, person: Person | None,
                      state: FSMContext, clock: Clock, dialog_config: DialogConfig) -> None:
     data = await state.get_data()
-    participant, decision = await seat_for(session, person, int(data.get("dialog_id", 0)), Action.WRITE_INPUT)
+    participant, decision = await seat_for(session, person, int(data.get("dialog_id", 0)), Action.WRITE_INPUT,
+                                           with_seats=False)  # a text in a box: the writer's seat alone
     if not decision:
         await state.clear()
         await message.answer(texts.refusal(decision.refusal, participant.dialog if participant else None))

@@ -56,9 +56,15 @@ async def answer_now(query: CallbackQuery, callback_answer: CallbackAnswer) -> N
     await query.answer()
 
 
-def needs(action: Action) -> dict[str, Any]:
-    """The flags of a callback handler whose tap needs `action` in the dialog the button names."""
-    return {SEAT: action}
+ONE_SEAT = "one_seat"
+
+
+def needs(action: Action, *, one_seat: bool = False) -> dict[str, Any]:
+    """The flags of a callback handler whose tap needs `action` in the dialog the button names.
+
+    `one_seat`: the handler reads the tapper's seat and its dialog, never the dialog's other
+    participants, so they are not loaded (storage/queries.py `participant_in`)."""
+    return {SEAT: action, ONE_SEAT: True} if one_seat else {SEAT: action}
 
 
 async def _dialog_of(session: AsyncSession, callback_data: Any) -> int | None:
@@ -92,7 +98,8 @@ class SeatMiddleware(BaseMiddleware):
         if dialog_id is None:
             await event.answer(stale_button(), show_alert=True)
             return None
-        seat = await seat_for_tap(event, session, data.get("person"), dialog_id, action)
+        seat = await seat_for_tap(event, session, data.get("person"), dialog_id, action,
+                                  with_seats=not get_flag(data, ONE_SEAT, default=False))
         if seat is None:
             return None
         data["seat"] = seat

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, raiseload
 
 from rules import consent as consent_rules
 from rules.access import Seat
@@ -134,11 +134,16 @@ async def seats_of(session: AsyncSession, person: Person) -> list[Participant]:
     return list(rows)
 
 
-async def participant_in(session: AsyncSession, person: Person | None, dialog_id: int) -> Participant | None:
-    """The sender's seat in a dialog, found on the server: the only source of authority."""
+async def participant_in(session: AsyncSession, person: Person | None, dialog_id: int, *,
+                         with_seats: bool = True) -> Participant | None:
+    """The sender's seat in a dialog, found on the server: the only source of authority.
+
+    `with_seats=False`, for a step that needs the sender's seat alone (a text in a box, a tap
+    on one's own draft): the dialog comes without its other participants, one statement less,
+    and reading `dialog.participants` then raises rather than quietly loading them."""
     if person is None:
         return None
-    return await session.scalar(_SEAT, {"person_id": person.id, "dialog_id": dialog_id})
+    return await session.scalar(_SEAT if with_seats else _SEAT_ALONE, {"person_id": person.id, "dialog_id": dialog_id})
 
 
 # The seat with its dialog and person in one SELECT (joined here, not in the model: as the
@@ -148,6 +153,10 @@ async def participant_in(session: AsyncSession, person: Person | None, dialog_id
 _SEAT = (select(Participant)
          .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
          .options(joinedload(Participant.dialog, innerjoin=True), joinedload(Participant.person)))
+_SEAT_ALONE = (select(Participant)
+               .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
+               .options(joinedload(Participant.dialog, innerjoin=True).options(raiseload(Dialog.participants)),
+                        joinedload(Participant.person)))
 
 
 def seat(participant: Participant | None) -> Seat | None:

@@ -9,8 +9,8 @@ follows the input flow as it changes): taps, texts in a box, sharing, a score. E
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
 COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
 
-    tap (a button that moves a step)   5-8   (8-18)
-    text in a box                        9   (14)
+    tap (a button that moves a step)   5-8   (8-18; 7 on one's own draft)
+    text in a box                        8   (14)
     share ("Yes, share now")            18   (22; 27 once #12/#13 added the next step and digests)
     score ("Yes, save 4")               10   (9; 13 after #12/#13)
     a command (/input, /skala)          6-8  (8)
@@ -20,9 +20,11 @@ conversation state (read once, in the update's transaction, and kept in the sess
 writes that follow: before #15 it was read in a transaction of its own and again for every
 write), the seat with its dialog and person (one joined SELECT, storage/queries.py
 `participant_in`; they were three) and the dialog's participants with their persons (one
-SELECT: Participant.person is a joined load, it was a selectin load of its own; the
-participants still come with every dialog, as code everywhere reads Dialog.participants
-without awaiting). An input entry brings its author's seat and person in its own SELECT
+SELECT: Participant.person is a joined load, it was a selectin load of its own). A step that
+needs the sender's seat alone does not load them: a text in a box and the buttons on one's
+own draft (`participant_in(..., with_seats=False)`, the handler flag `one_seat`); reading
+them there raises. Other steps still load them with the dialog, as code everywhere reads
+Dialog.participants without awaiting. An input entry brings its author's seat and person in its own SELECT
 (InputEntry.participant joined; as a selectin load it queried three times for rows the session
 already held); the seat's dialog still costs one SELECT (Participant.dialog is a selectin
 load, which queries even for a dialog the session holds; a joined load there left
@@ -161,3 +163,7 @@ async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, 
     assert {kind for kind, _s in steps} == set(BUDGET)
     over = [(kind, _counted(s)) for kind, s in steps if _counted(s) > BUDGET[kind]]
     assert not over, f"over budget: {over}\n{report}"
+    # A text in a box needs the writer's seat alone: the dialog's other participants are not loaded.
+    everyone = [s for kind, statements in steps if kind == "text" for s in statements
+                if " FROM participant " in " ".join(s.split()) and "participant.dialog_id IN" in s]
+    assert not everyone, f"a text in a box loaded the dialog's participants:\n{report}"
