@@ -11,7 +11,7 @@ stored with each update's effect (storage/queries.py `first_delivery`) make the 
 had committed a no-op the second time.
 
 An update that fails because a service around the bot is away for a moment (the database
-or Redis: `TRANSIENT`) is not confirmed either: the batch is confirmed up to it, it and what
+or Redis: storage/db.py `SERVICE_AWAY`) is not confirmed either: the batch is confirmed up to it, it and what
 follows come again after a pause (the backoff), and that person's later updates in the batch
 wait for it, so their order holds. (aiogram's polling confirms such an update like any other,
 and it is lost; a fault of ours, any other exception, is logged and confirmed as there: it
@@ -33,20 +33,12 @@ from aiogram import Bot, Dispatcher, loggers
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from storage.db import SERVICE_AWAY
 
 log = logging.getLogger("samspil.polling")
 
 DEFAULT_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
-
-# The database or Redis away for a moment (as handlers/common.py's error handler sees it,
-# plus a full connection pool): the update is asked for again, not confirmed.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError,
-    RedisConnectionError, RedisTimeoutError)
 
 
 def chain_key(update: Update) -> tuple[str, int]:
@@ -118,7 +110,7 @@ class BatchDispatcher(Dispatcher):
         """Every update of `updates` handled (or failed and logged); per sender in order.
 
         Returns None when the batch may be confirmed, else the id of the first update that
-        failed for a passing reason (`TRANSIENT`): from there on the batch comes again. Its
+        failed for a passing reason (`SERVICE_AWAY`): from there on the batch comes again. Its
         sender's later updates in the batch were not handled; everyone else's were.
         A fault of ours in a handler does not stop the batch (logged, as aiogram's own polling
         does); anything else (cancellation on stop) cancels the rest of the batch, which then
@@ -148,7 +140,7 @@ class BatchDispatcher(Dispatcher):
             response = await self.feed_update(bot, update, **kwargs)
             if isinstance(response, TelegramMethod):
                 await self.silent_call_request(bot=bot, result=response)
-        except TRANSIENT as exc:
+        except SERVICE_AWAY as exc:
             log.warning("update not handled, to come again update_id=%s error=%s", update.update_id,
                         type(exc).__name__)
             return False

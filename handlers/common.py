@@ -20,8 +20,6 @@ from aiogram.types import (
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import texts
@@ -33,13 +31,11 @@ from handlers.home_views import has_menu, home_keyboard, menu_help
 from handlers.seats import NO_DIALOG, alert
 from rules.roles import STAFF_COORDINATOR
 from storage import queries as q
+from storage.db import SERVICE_AWAY
 from storage.models import Person
 
 log = logging.getLogger("samspil.errors")
 
-# Failures of the services around us, worth a redelivery rather than an apology.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, ConnectionError, TimeoutError, RedisConnectionError)
 
 router = Router(name="common")
 
@@ -143,7 +139,7 @@ async def unexpected_error(event: ErrorEvent, i18n: I18n) -> object:
     exc = event.exception
     where = "".join(traceback.format_tb(exc.__traceback__, limit=-3)).replace("\n", " | ")
     log.error("update failed update_id=%s error=%s at=%s", event.update.update_id, type(exc).__name__, where)
-    if isinstance(exc, TRANSIENT):
+    if isinstance(exc, SERVICE_AWAY):
         return UNHANDLED
     target = event.update.message or (event.update.callback_query.message if event.update.callback_query else None)
     if target is None:

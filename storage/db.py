@@ -39,8 +39,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -50,6 +54,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The database or Redis away for a moment (a refused connection, a restart, a full pool): an
+# update that meets one is worth a redelivery, not an apology (handlers/common.py's error
+# handler gives it back unhandled; bot/polling.py and the webhook then do not confirm it).
+SERVICE_AWAY: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError,
+    RedisConnectionError, RedisTimeoutError)
 
 
 def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "WAL",

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -146,13 +146,19 @@ async def participant_in(session: AsyncSession, person: Person | None, dialog_id
     return await session.scalar(_SEAT if with_seats else _SEAT_ALONE, {"person_id": person.id, "dialog_id": dialog_id})
 
 
-# The seat with its dialog and person in one SELECT (joined here, not in the model: as the
-# model's selectin loads they were two more statements for every seat looked up). The
-# dialog's participants follow as the model says (one SELECT). Built once: the hot path of
-# every tap and answer.
-_SEAT = (select(Participant)
-         .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
-         .options(joinedload(Participant.dialog, innerjoin=True), joinedload(Participant.person)))
+# The seat with its dialog (joined here) and person (joined by the model) in one SELECT; as
+# selectin loads they were two more statements for every seat looked up. The dialog's
+# participants follow as the model says (one SELECT), or not at all for a step that needs the
+# sender's seat alone. Built once: the hot path of every tap and answer.
+def _seat_query(*, with_seats: bool) -> Select[tuple[Participant]]:
+    dialog = joinedload(Participant.dialog, innerjoin=True)
+    return (select(Participant)
+            .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
+            .options(dialog if with_seats else dialog.options(raiseload(Dialog.participants))))
+
+
+_SEAT = _seat_query(with_seats=True)
+_SEAT_ALONE = _seat_query(with_seats=False)
 _SEAT_ALONE = (select(Participant)
                .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
                .options(joinedload(Participant.dialog, innerjoin=True).options(raiseload(Dialog.participants)),
