@@ -42,7 +42,7 @@ from alembic.config import Config
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
@@ -52,6 +52,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from storage import sqlite_inline
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -74,6 +76,13 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "W
         memory = ":memory:" in url or "mode=memory" in url or url.endswith("://")
         pool = {} if memory else {"poolclass": AsyncAdaptedQueuePool, "pool_size": sqlite_connections,
                                   "max_overflow": 0, "pool_timeout": 60}
+        # A file: its statements run on the event loop's thread (storage/sqlite_inline.py), which
+        # waits for another process's lock on a worker thread, so the connection waits for none.
+        inline = not memory and "?" not in url
+        if inline:
+            path = make_url(url).database or ""
+            pool["async_creator"] = lambda: sqlite_inline.connect(path, sqlite_busy_seconds)
+        busy_ms = 0 if inline else int(sqlite_busy_seconds * 1000)
         # hide_parameters: an error message never quotes what a person wrote.
         engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_seconds}, hide_parameters=True,
                                      **pool)
@@ -85,7 +94,7 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "W
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA journal_mode={sqlite_journal}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(sqlite_busy_seconds * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.close()
 
