@@ -32,6 +32,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,6 +42,13 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 KEY_ID_CHARS = 8
 PREFIX = VERSION + ":"
+# Decrypted values kept per ring, by their stored form. A conversation step reads the same
+# names and texts again and again (every participant's name with each dialog it loads: about
+# 35 values per step in bench/throughput.py); each is authenticated once. Keeping them adds no
+# exposure: the key that opens every value is in the same process memory. A stored value's
+# random nonce makes its stored form unique, so a changed value is a new entry; a new ring
+# (configure, rotation) starts empty.
+DECRYPTED_KEPT = 4096
 
 
 class CryptoError(Exception):
@@ -117,6 +125,7 @@ class KeyRing:
                 raise ValueError(f"a data key must be {KEY_BYTES} bytes")
             ciphers.setdefault(key_id(key), AESGCM(key))
         object.__setattr__(self, "_ciphers", ciphers)
+        object.__setattr__(self, "decrypt", lru_cache(maxsize=DECRYPTED_KEPT)(self._decrypt))
 
     def __repr__(self) -> str:  # never the keys themselves
         return f"KeyRing(current={self.current_id}, old={list(self.ids[1:])})"
@@ -145,7 +154,10 @@ class KeyRing:
         sealed = self._ciphers[kid].encrypt(nonce, plaintext.encode("utf-8"), header.encode())
         return header + base64.b64encode(nonce + sealed).decode()
 
-    def decrypt(self, value: str) -> str:
+    def decrypt(self, value: str) -> str:  # replaced per ring by a kept (cached) _decrypt
+        return self._decrypt(value)
+
+    def _decrypt(self, value: str) -> str:
         kid, cipher = self._cipher_for(value)
         header = value[: len(PREFIX) + KEY_ID_CHARS + 1]
         try:

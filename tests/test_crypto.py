@@ -108,6 +108,31 @@ def test_truncated_swapped_or_unencrypted_values_fail_clearly() -> None:
         r.decrypt("Emma er glad")
 
 
+def test_a_value_read_again_is_opened_once_and_failures_are_never_kept() -> None:
+    r = ring(KEY_A, KEY_B)
+    opened: list[bytes] = []
+    stored, other = r.encrypt("Emma"), r.encrypt("Emma")
+    for kid, cipher in list(r._ciphers.items()):
+        class Counting:
+            def __init__(self, inner: object) -> None:
+                self.inner = inner
+
+            def decrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+                opened.append(nonce)
+                return self.inner.decrypt(nonce, data, aad)  # type: ignore[attr-defined]
+        r._ciphers[kid] = Counting(cipher)  # type: ignore[assignment]
+    assert [r.decrypt(stored) for _ in range(3)] == ["Emma"] * 3 and len(opened) == 1
+    assert r.decrypt(other) == "Emma" and len(opened) == 2  # another stored form: opened on its own
+    bad = tampered(stored, 13)
+    for _ in range(2):  # a value that fails its check fails every time: nothing kept
+        with pytest.raises(DecryptionError, match="integrity"):
+            r.decrypt(bad)
+    assert len(opened) == 4
+    # A ring without the key that wrote a value cannot read it, whatever another ring read before.
+    with pytest.raises(DecryptionError):
+        ring(KEY_B).decrypt(ring(KEY_A).encrypt("x"))
+
+
 def test_the_wrong_key_fails_clearly_and_never_shows_the_value() -> None:
     stored = ring(KEY_A).encrypt("Hemmelig tekst om Emma")
     with pytest.raises(DecryptionError) as exc:
