@@ -159,10 +159,6 @@ def _seat_query(*, with_seats: bool) -> Select[tuple[Participant]]:
 
 _SEAT = _seat_query(with_seats=True)
 _SEAT_ALONE = _seat_query(with_seats=False)
-_SEAT_ALONE = (select(Participant)
-               .where(Participant.person_id == bindparam("person_id"), Participant.dialog_id == bindparam("dialog_id"))
-               .options(joinedload(Participant.dialog, innerjoin=True).options(raiseload(Dialog.participants)),
-                        joinedload(Participant.person)))
 
 
 def seat(participant: Participant | None) -> Seat | None:
