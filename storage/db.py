@@ -30,6 +30,9 @@ SQLite, as the bot uses it (one process, a file on local disk):
   the moment the last one commits. Nothing may open a second session while its first holds
   the connection: it would wait for itself (with several connections it waited just the same,
   for the write lock its own first session held).
+- **Statements on the event loop's thread** (storage/sqlite_inline.py), not on aiosqlite's
+  thread: a statement here takes microseconds, less than the four trips to a thread and back
+  aiosqlite makes for each. Only a lock held by another process is waited for on a thread.
 """
 
 from __future__ import annotations
