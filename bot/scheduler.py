@@ -165,15 +165,19 @@ class OutboxScheduler:
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """The loop in the bot process: work while there is work, else wait for a wake-up."""
+        busy = 0
         while not self._stopping:
+            # Cleared before the round, not after it: a notice queued while the round runs
+            # wakes the next round at once instead of waiting out the poll interval.
+            self._wake.clear()
             try:
-                busy = await self.run_once()
+                # Right after a round that sent something, the periodic jobs ran a moment ago.
+                busy = await self.run_once(jobs=not busy)
             except Exception:  # a failing round must not stop the loop; the rows stay safe
                 log.exception("scheduler round failed")
                 busy = 0
             if busy or self._stopping:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), poll_interval)
             except TimeoutError:
@@ -197,17 +201,18 @@ class OutboxScheduler:
             total += n
         return total
 
-    async def run_once(self) -> int:
-        """One round: periodic jobs, then claim and send a batch. Returns rows handled."""
+    async def run_once(self, *, jobs: bool = True) -> int:
+        """One round: periodic jobs (unless `jobs` is False), then claim and send a batch.
+        Returns rows handled."""
         # Every text of the round is composed in this bot's CHAT_CONTENT (core/labels.py); the
         # documents made beside the round (tasks started in it) keep it.
         with chat_content(self.settings.chat_content):
-            return await self._round()
+            return await self._round(jobs)
 
-    async def _round(self) -> int:
+    async def _round(self, jobs: bool) -> int:
         async with self._lock, _in_context(self.i18n):
             now = self.clock.now()
-            if self.jobs:
+            if self.jobs and jobs:
                 async with self.sessionmaker() as session, session.begin():
                     for job in self.jobs:
                         await job(session, self.notices, now)

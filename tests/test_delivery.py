@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -274,3 +275,42 @@ async def test_rows_counted_by_status(samspil: App, emu: BotAPIEmulator, clock: 
     async with samspil.sessionmaker() as s:
         assert await outbox.count_by_status(s) == {"pending": 1}
         assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+async def test_a_notice_queued_while_a_round_runs_is_sent_without_waiting_for_the_next_poll(
+        samspil: App, emu: BotAPIEmulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update that commits a notice while the scheduler's round is between its claim and its
+    end (on PostgreSQL: while the claim's commit travels) wakes the next round at once; the wake-up
+    used to be cleared after the round and the notice waited out the poll interval."""
+    seats = await _people(samspil, emu, clock)
+    claim_due, queued = outbox.claim_due, []
+
+    async def claim_then_queue(session, now, **kw):  # type: ignore[no-untyped-def]
+        rows = await claim_due(session, now, **kw)
+        if not rows and not queued:  # after the claim saw nothing: an update's notice arrives
+            queued.append(await samspil.notices.add(session, to=seats["mom"], kind="test_note",
+                                                    key="during", payload={"n": 7}))
+            samspil.notices.wake()  # as the update's middleware does once it has committed
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", claim_then_queue)
+    jobs_runs = 0
+
+    async def job(_session, _notices, _now):  # type: ignore[no-untyped-def]
+        nonlocal jobs_runs
+        jobs_runs += 1
+
+    samspil.scheduler.jobs.insert(0, job)
+    loop = asyncio.create_task(samspil.scheduler.run(poll_interval=3600))  # no poll would come in time
+    try:
+        for _ in range(500):
+            if "Besked 7" in _texts(emu, 9002):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        samspil.scheduler.stop()
+        await loop
+    assert queued == [True] and _texts(emu, 9002) == ["Besked 7"]
+    # Three rounds: the empty one that saw the notice queued, the one that sent it, and one that
+    # found nothing more; the periodic jobs ran in the first two, not right after a round that sent.
+    assert jobs_runs == 2
