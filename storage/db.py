@@ -32,7 +32,8 @@ SQLite, as the bot uses it (one process, a file on local disk):
   for the write lock its own first session held).
 - **Statements on the event loop's thread** (storage/sqlite_inline.py), not on aiosqlite's
   thread: a statement here takes microseconds, less than the four trips to a thread and back
-  aiosqlite makes for each. Only a lock held by another process is waited for on a thread.
+  aiosqlite makes for each. A lock held by another process is waited for by trying again
+  after pauses the loop awaits (the busy timeout is their sum), not by SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "W
         pool = {} if memory else {"poolclass": AsyncAdaptedQueuePool, "pool_size": sqlite_connections,
                                   "max_overflow": 0, "pool_timeout": 60}
         # A file: its statements run on the event loop's thread (storage/sqlite_inline.py), which
-        # waits for another process's lock on a worker thread, so the connection waits for none.
+        # waits for another process's lock between tries, so the connection itself waits for none.
         inline = not memory and "?" not in url
         if inline:
             path = make_url(url).database or ""

@@ -10,8 +10,8 @@ than the trip, so this connection runs them directly.
 
 The one thing that can take long is waiting for the write lock while another process (an
 admin command, a backup) holds it. The connection therefore has no busy timeout of its
-own: a statement that finds the database locked is tried again on a worker thread with
-the configured timeout, so the loop never stops for another process.
+own: a statement that finds the database locked is tried again after a pause, as SQLite's
+busy handler would, but awaiting the pause, so the loop never stops for another process.
 
 It implements the part of aiosqlite's Connection and Cursor that SQLAlchemy's adapter uses
 (sqlalchemy/dialects/sqlite/aiosqlite.py and sqlalchemy/connectors/asyncio.py); the URL
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -31,6 +31,13 @@ T = TypeVar("T")
 # An extended code that says "busy" but cannot be cured by waiting: a read transaction whose
 # snapshot is stale (never here: every transaction starts with BEGIN IMMEDIATE).
 _BUSY_SNAPSHOT = 517
+
+
+def _pauses() -> Iterator[float]:
+    """Seconds between tries for a lock: SQLite's own busy handler's, then 100 ms for ever."""
+    yield from (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05)
+    while True:
+        yield 0.1
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
@@ -126,23 +133,25 @@ class InlineConnection:
         return self._conn.isolation_level
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
-        """`call(*args)` now; if another connection holds the lock, again on a thread, waiting
-        for it up to the busy timeout. A statement refused as busy did nothing, so it is safe
-        to run again (BEGIN IMMEDIATE, a write outside a transaction, or a COMMIT, which
-        SQLite keeps open when it answers busy)."""
-        try:
-            return call(*args)
-        except sqlite3.OperationalError as exc:
-            if not _locked(exc) or self.busy_seconds <= 0:
-                raise
-        return await asyncio.to_thread(self._run_waiting, call, *args)
-
-    def _run_waiting(self, call: Callable[..., T], *args: Any) -> T:
-        self._conn.execute(f"PRAGMA busy_timeout={int(self.busy_seconds * 1000)}")
-        try:
-            return call(*args)
-        finally:
-            self._conn.execute("PRAGMA busy_timeout=0")
+        """`call(*args)` now; while another connection holds the lock, again after a pause (the
+        pauses SQLite's own busy handler makes, 1 ms growing to 100 ms), up to the busy timeout.
+        The loop goes on meanwhile, and nothing runs on the connection while it waits, so a
+        cancelled wait leaves it as it was. A statement refused as busy did nothing, so it is safe
+        to run again (BEGIN IMMEDIATE, a write outside a transaction, or a COMMIT, which SQLite
+        keeps open when it answers busy)."""
+        deadline = None
+        for pause in _pauses():
+            try:
+                return call(*args)
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+                now = asyncio.get_running_loop().time()
+                deadline = deadline if deadline is not None else now + self.busy_seconds
+                if now >= deadline:
+                    raise
+                await asyncio.sleep(min(pause, deadline - now))
+        raise AssertionError("unreachable: the pauses never end")
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)

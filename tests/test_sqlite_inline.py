@@ -32,7 +32,7 @@ async def test_a_file_database_runs_inline_and_behaves_as_before(tmp_path: Path)
             assert isinstance(raw.driver_connection, InlineConnection)
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 0  # waits on a thread instead
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 0  # it waits between tries instead
         sessions = make_sessionmaker(engine)
         async with sessions() as session, session.begin():
             session.add_all([_person(1, "A"), _person(2, "B")])
@@ -98,6 +98,39 @@ async def test_a_lock_held_past_the_busy_timeout_is_an_error_and_changes_nothing
         async with sessions() as session, session.begin():
             assert await session.scalar(select(Person).where(Person.telegram_id == 8)) is None
             await session.execute(text("SELECT 1"))
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_wait_for_the_lock_that_is_cancelled_stops_and_leaves_the_connection_usable(tmp_path: Path) -> None:
+    """Cancelled while it waits for the lock (a shutdown, say): the wait ends at once, and the
+    connection, which nothing used meanwhile, is rolled back and serves the next session."""
+    path = tmp_path / "c.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")  # a 30 s busy timeout
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        other.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with sessions() as session, session.begin():
+                session.add(_person(9, "cancelled"))
+
+        writer = asyncio.create_task(write())
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+        assert not writer.done()
+        writer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(writer, 10)  # not the 30 s of the busy timeout
+        other.execute("COMMIT")
+        async with sessions() as session, session.begin():
+            assert await session.scalar(select(Person).where(Person.telegram_id == 9)) is None
+            session.add(_person(10, "after"))
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 0
     finally:
         other.close()
         await engine.dispose()
