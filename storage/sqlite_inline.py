@@ -96,7 +96,7 @@ class InlineCursor:
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
-        # A list, not a generator: it may have to be run a second time, on the thread.
+        # A list, not a generator: it may have to be run again, after a pause for the lock.
         await self._owner.run(self._cursor.executemany, sql, list(parameters))
         return self
 
