@@ -31,7 +31,7 @@ from core.notices import Notices
 from handlers.routers import all_jobs, include_flows
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker, update_turns, upgrade
 from storage.fsm import (
     AfterCommitStorage,
     HeldLocks,
@@ -142,7 +142,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     install_private_only(dp, PrivateOnlyMiddleware(i18n))
     dp.update.outer_middleware(ChatContentMiddleware(settings.chat_content))  # what the chat may carry
     # Order: the session middleware loads the sender's Person, which i18n reads.
-    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock, update_turns(engine)))
     SamspilI18nMiddleware(i18n).setup(dp)
     include_flows(dp)  # seat checks, tap answers and a fresh router tree (handlers/routers.py)
     dp.workflow_data.update(

@@ -3,6 +3,7 @@ conversation state read in it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,12 +33,20 @@ class DbSessionMiddleware(BaseMiddleware):
     (a crash before it was confirmed, a webhook retry) has its effect once.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], notices: Notices, clock: Clock) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], notices: Notices, clock: Clock,
+                 turns: asyncio.Semaphore | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.notices = notices
         self.clock = clock
+        self.turns = turns  # SQLite: updates take turns before the pool (storage/db.py update_turns)
 
     async def __call__(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self.turns is None:
+            return await self._in_session(handler, event, data)
+        async with self.turns:
+            return await self._in_session(handler, event, data)
+
+    async def _in_session(self, handler: Next, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             async with session.begin():
                 result = await self._handle(session, handler, event, data)

@@ -38,6 +38,7 @@ SQLite, as the bot uses it (one process, a file on local disk):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,6 +114,19 @@ def make_engine(url: str, *, schema: str | None = None, sqlite_journal: str = "W
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                connect_args=connect_args, hide_parameters=True)
+
+
+def update_turns(engine: AsyncEngine) -> asyncio.Semaphore | None:
+    """SQLite: the updates take turns here, as many at a time as there are connections, so
+    that they do not all queue in the pool. Everything else that opens a session (the notice
+    scheduler, the Mini App) then waits for the update holding the connection, not for every
+    update queued behind it: the scheduler's "sent" mark, made right after Telegram took a
+    notice, is the one moment a crash can repeat that notice (storage/outbox.py), and with 16
+    updates queued in the pool it waited for all of them. None on PostgreSQL (a pool of many)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    size = getattr(engine.pool, "size", None)
+    return asyncio.Semaphore(size() if callable(size) else 1)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
