@@ -28,6 +28,7 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import crypto
@@ -181,14 +182,31 @@ class AfterCommitStorage(BaseStorage):
         return dict(waiting["data"]) if "data" in waiting else await self.inner.get_data(key)
 
     async def flush(self, pending: dict[StorageKey, dict[str, Any]]) -> None:
-        for key, values in pending.items():
-            if "state" in values:
-                await self.inner.set_state(key, values["state"])
-            if "data" in values:
-                await self.inner.set_data(key, values["data"])
+        """Write what waited, with Redis in one transaction (MULTI/EXEC): a process killed while
+        writing leaves all of it or none, never a new step with the last step's data (a text
+        typed into a box was refused as "not part of that dialog": the step said "writing", its
+        data had no dialog yet)."""
+        inner = self.inner
+        if not isinstance(inner, RedisStorage):
+            await _write(inner, pending)
+            return
+        async with inner.redis.pipeline(transaction=True) as pipe:
+            # aiogram's own writes, queued on the pipeline instead of sent one by one.
+            await _write(RedisStorage(pipe, key_builder=inner.key_builder, state_ttl=inner.state_ttl,
+                                      data_ttl=inner.data_ttl, json_loads=inner.json_loads,
+                                      json_dumps=inner.json_dumps), pending)
+            await pipe.execute()
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+async def _write(storage: BaseStorage, pending: dict[StorageKey, dict[str, Any]]) -> None:
+    for key, values in pending.items():
+        if "state" in values:
+            await storage.set_state(key, values["state"])
+        if "data" in values:
+            await storage.set_data(key, values["data"])
 
 
 PENDING = "fsm_after_commit"

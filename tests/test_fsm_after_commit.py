@@ -63,3 +63,41 @@ async def test_an_update_that_never_commits_writes_nothing(storage, session) -> 
         current_session.reset(token)
     # Rolled back (or the process died): nothing is flushed.
     assert await storage.inner.get_state(KEY) == "Input:area"
+
+
+async def test_state_and_data_go_to_redis_together_or_not_at_all(storage, session) -> None:
+    """A process that dies while writing the step leaves the last step whole: never the new state
+    with the last step's data (a text typed into a box was then refused as "not part of that
+    dialog", the data naming no dialog yet)."""
+    await storage.set_state(KEY, None)
+    await storage.set_data(KEY, {"card": 7})  # the last step: no state, the live card
+    token = current_session.set(session)
+    try:
+        await storage.set_state(KEY, "Input:writing")
+        await storage.set_data(KEY, {"dialog_id": 3, "box": "worries", "card": 8})
+    finally:
+        current_session.reset(token)
+
+    class Died(Exception):
+        pass
+
+    def dies_after_the_state(data: object) -> str:  # the data's write is where the process dies
+        raise Died
+
+    dumps, storage.inner.json_dumps = storage.inner.json_dumps, dies_after_the_state
+    with pytest.raises(Died):
+        await flush_after_commit(session, storage)
+    storage.inner.json_dumps = dumps
+    assert await storage.inner.get_state(KEY) is None  # nothing of the new step was written
+    assert await storage.inner.get_data(KEY) == {"card": 7}
+
+    session.info.clear()
+    token = current_session.set(session)
+    try:
+        await storage.set_state(KEY, "Input:writing")
+        await storage.set_data(KEY, {"dialog_id": 3, "box": "worries", "card": 8})
+    finally:
+        current_session.reset(token)
+    await flush_after_commit(session, storage)  # the update delivered again: now all of it
+    assert await storage.inner.get_state(KEY) == "Input:writing"
+    assert await storage.inner.get_data(KEY) == {"dialog_id": 3, "box": "worries", "card": 8}
