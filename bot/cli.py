@@ -24,6 +24,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.gc_on_loop import run_collecting_on_the_loop
 from core.config import ConfigError, Settings, fail, load_settings
 from rules.dialog_config import ConfigError as DialogConfigError
 
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
             # A crash below Python (a segfault in an extension) leaves the Python stack on
             # stderr, the log: file, line and function names only, never values.
             faulthandler.enable()
-            asyncio.run(_run(settings, webhook=args.webhook or bool(settings.webhook_url)))
+            # The garbage collector runs between the loop's callbacks (bot/gc_on_loop.py: on
+            # PostgreSQL the process crashed now and then with automatic collection).
+            asyncio.run(run_collecting_on_the_loop(_run(settings, webhook=args.webhook or bool(settings.webhook_url))))
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
         elif args.command == "admin":
