@@ -245,7 +245,7 @@ async def erase_person(settings: Settings, *, telegram_id: int | None = None, pe
                                       "close them (or hand them over) first")
     finally:
         await engine.dispose()
-    if settings.redis_url and tid is not None:  # conversation state kept outside the database
+    if settings.redis_url and tid is not None:  # a step an earlier version kept in Redis, a lock
         await forget_in_redis(settings.redis_url, settings.redis_prefix, tid)
 
     def counts(d: dict[str, int]) -> str:

@@ -32,14 +32,7 @@ from handlers.routers import all_jobs, include_flows
 from rules.dialog_config import DialogConfig, load_dialog_config
 from storage import crypto, encrypted
 from storage.db import make_engine, make_sessionmaker, update_turns, upgrade
-from storage.fsm import (
-    AfterCommitStorage,
-    HeldLocks,
-    SQLStorage,
-    key_builder,
-    sealed_dumps,
-    sealed_loads,
-)
+from storage.fsm import HeldLocks, SQLStorage, adopt_redis_state, key_builder
 
 log = logging.getLogger("samspil")
 
@@ -99,18 +92,18 @@ def make_bot(settings: Settings) -> Bot:
 
 def make_fsm(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
              ) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Where conversation state lives: Redis when REDIS_URL is set (data sealed with the data
-    key), else the database's `fsm_state` table, written in the update's own transaction."""
+    """Where conversation state lives: always the database's `fsm_state` table, written in the
+    update's own transaction, so a step and its effect commit together or not at all. With
+    REDIS_URL set, Redis keeps one person's updates to one process at a time (several
+    processes behind a webhook); a lock outlives a dead holder by FSM_LOCK_SECONDS at most."""
+    storage = SQLStorage(sessionmaker, clock=clock.now)
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
 
-        redis = RedisStorage.from_url(
-            settings.redis_url, key_builder=key_builder(settings.redis_prefix),
-            json_dumps=sealed_dumps, json_loads=sealed_loads)
-        # Written after the update's commit, not during it (storage/fsm.py AfterCommitStorage).
-        # One process per person at a time; a lock outlives a dead holder by FSM_LOCK_SECONDS at most.
-        return AfterCommitStorage(redis), HeldLocks(redis.redis, redis.key_builder, settings.fsm_lock_seconds)
-    return SQLStorage(sessionmaker, clock=clock.now), SimpleEventIsolation()
+        redis = Redis.from_url(settings.redis_url)
+        return storage, HeldLocks(redis, key_builder(settings.redis_prefix), settings.fsm_lock_seconds,
+                                  close_redis=True)
+    return storage, SimpleEventIsolation()
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
@@ -127,6 +120,9 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     sessionmaker = make_sessionmaker(engine)
     bot = make_bot(settings)
     storage, isolation = make_fsm(settings, sessionmaker, clock)
+    if isinstance(isolation, HeldLocks) and migrate:
+        # Steps earlier versions kept in Redis (storage/fsm.py adopt_redis_state).
+        await adopt_redis_state(isolation.redis, settings.redis_prefix, sessionmaker, clock.now())
     dp = BatchDispatcher(storage=storage, events_isolation=isolation, concurrency=settings.update_concurrency)
     # The conversation state is read in the update's transaction (bot/middlewares.py).
     install_session_fsm(dp)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.notices import Notices
-from storage.fsm import current_session, flush_after_commit
+from storage.fsm import current_session
 from storage.queries import first_delivery, person_by_telegram_id
 
 log = logging.getLogger("samspil.updates")
@@ -50,9 +50,7 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.sessionmaker() as session:
             async with session.begin():
                 result = await self._handle(session, handler, event, data)
-            # Committed: a conversation step kept in Redis follows (storage/fsm.py) ...
-            await flush_after_commit(session, data.get("fsm_storage"))
-            # ... and notices written by this update can go out now.
+            # Committed: notices written by this update can go out now.
             if session.info.pop("outbox_due_now", False):
                 self.notices.wake()
             return result
@@ -85,7 +83,7 @@ class SessionFSMMiddleware(FSMContextMiddleware):
 
     It still resolves the person's conversation and holds the event isolation's lock (with
     Redis: one process per person at a time) around everything below it, the update's
-    transaction, its commit and the write of the new step to Redis included. The state is
+    transaction and its commit included. The state is
     read by DbSessionMiddleware, inside the update's transaction: with the SQL storage that is
     a read in the same transaction (aiogram's own middleware runs before the session is open,
     so on SQLite it cost a transaction of its own), and the row read stays in the session for

@@ -53,7 +53,7 @@ def _health(app: App):  # type: ignore[no-untyped-def]
         except Exception as exc:  # anything at all means: do not send traffic here
             status["database"] = type(exc).__name__
             ok = False
-        redis = getattr(app.dp.storage, "redis", None)
+        redis = getattr(app.dp.fsm.events_isolation, "redis", None)  # HeldLocks
         if redis is not None:
             try:
                 await asyncio.wait_for(redis.ping(), 5)

@@ -1,7 +1,8 @@
-"""aiogram FSM storage on the project's own database.
+"""aiogram FSM storage on the project's own database, and the Redis lock per person.
 
 aiogram ships memory and Redis storages only; a conversation must survive a
-crash (SIGKILL) on a single machine too, so state and data live in `fsm_state`.
+crash (SIGKILL), so state and data live in `fsm_state`, with Redis configured too:
+Redis only keeps one person's updates to one process at a time (`HeldLocks`).
 
 While an update is being handled, the session middleware publishes its session
 in `current_session`; the storage then writes through it, so the new step and
@@ -28,7 +29,6 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import crypto
@@ -135,91 +135,6 @@ def _keep(session: AsyncSession, record: FsmRecord | None) -> FsmRecord | None:
     return record
 
 
-class AfterCommitStorage(BaseStorage):
-    """Another storage (Redis) written only once the update's transaction has committed.
-
-    Redis is not part of the database transaction. Written at once, a crash or a failed
-    commit in the middle of an update would leave the conversation a step ahead of the
-    database: the update comes again and is read in the new step (a "Next" tap refused as
-    stale, say). So while an update is handled (`current_session` is set) the new state
-    and data wait in the session, are read back from there, and go to Redis right after
-    the commit (`flush_after_commit`, called by the session middleware); a rolled-back
-    update writes nothing. Outside an update every call goes straight through.
-    """
-
-    def __init__(self, inner: BaseStorage) -> None:
-        self.inner = inner
-        self.redis = getattr(inner, "redis", None)  # the health check pings it (bot/webhook.py)
-
-    @staticmethod
-    def _pending() -> dict[StorageKey, dict[str, Any]] | None:
-        session = current_session.get()
-        if session is None:
-            return None
-        return session.info.setdefault(PENDING, {})
-
-    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        pending = self._pending()
-        value = state.state if isinstance(state, State) else state
-        if pending is None:
-            await self.inner.set_state(key, value)
-        else:
-            pending.setdefault(key, {})["state"] = value
-
-    async def get_state(self, key: StorageKey) -> str | None:
-        waiting = (self._pending() or {}).get(key, {})
-        return waiting["state"] if "state" in waiting else await self.inner.get_state(key)
-
-    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        pending = self._pending()
-        if pending is None:
-            await self.inner.set_data(key, data)
-        else:
-            pending.setdefault(key, {})["data"] = dict(data)
-
-    async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        waiting = (self._pending() or {}).get(key, {})
-        return dict(waiting["data"]) if "data" in waiting else await self.inner.get_data(key)
-
-    async def flush(self, pending: dict[StorageKey, dict[str, Any]]) -> None:
-        """Write what waited, with Redis in one transaction (MULTI/EXEC): a process killed while
-        writing leaves all of it or none, never a new step with the last step's data (a text
-        typed into a box was refused as "not part of that dialog": the step said "writing", its
-        data had no dialog yet)."""
-        inner = self.inner
-        if not isinstance(inner, RedisStorage):
-            await _write(inner, pending)
-            return
-        async with inner.redis.pipeline(transaction=True) as pipe:
-            # aiogram's own writes, queued on the pipeline instead of sent one by one.
-            await _write(RedisStorage(pipe, key_builder=inner.key_builder, state_ttl=inner.state_ttl,
-                                      data_ttl=inner.data_ttl, json_loads=inner.json_loads,
-                                      json_dumps=inner.json_dumps), pending)
-            await pipe.execute()
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-
-async def _write(storage: BaseStorage, pending: dict[StorageKey, dict[str, Any]]) -> None:
-    for key, values in pending.items():
-        if "state" in values:
-            await storage.set_state(key, values["state"])
-        if "data" in values:
-            await storage.set_data(key, values["data"])
-
-
-PENDING = "fsm_after_commit"
-
-
-async def flush_after_commit(session: AsyncSession, storage: BaseStorage | None) -> None:
-    """Write what an update left for after its commit (AfterCommitStorage); nothing else to do
-    for the SQL storage, which wrote through the session."""
-    pending = session.info.pop(PENDING, None)
-    if pending and isinstance(storage, AfterCommitStorage):
-        await storage.flush(pending)
-
-
 class HeldLocks(BaseEventIsolation):
     """One person's updates one at a time, across processes: a Redis lock per conversation
     that lives only as long as its holder does (with Redis; without it one process polls and
@@ -237,8 +152,10 @@ class HeldLocks(BaseEventIsolation):
     `poll` seconds.
     """
 
-    def __init__(self, redis: Redis, keys: KeyBuilder, ttl: float, *, poll: float = 0.05) -> None:
+    def __init__(self, redis: Redis, keys: KeyBuilder, ttl: float, *, poll: float = 0.05,
+                 close_redis: bool = False) -> None:
         self.redis, self.keys, self.ttl, self.poll = redis, keys, float(ttl), poll
+        self._close_redis = close_redis  # the client is ours (bot/app.py make_fsm): closed with us
         self._keepers: set[asyncio.Task[None]] = set()  # asyncio holds tasks weakly
 
     @contextlib.asynccontextmanager
@@ -296,7 +213,8 @@ class HeldLocks(BaseEventIsolation):
             log.warning("conversation lock not released error=%s", type(exc).__name__)
 
     async def close(self) -> None:
-        pass
+        if self._close_redis:
+            await self.redis.aclose()
 
 
 async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
@@ -317,11 +235,51 @@ async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
         await redis.aclose()
 
 
-def sealed_dumps(data: Any) -> str:
-    """JSON of a conversation's data, encrypted like every other personal text: with
-    Redis, what a person typed mid-step (a meeting place, a task) lives there too."""
-    return crypto.encrypt(json.dumps(data, ensure_ascii=False))
-
-
-def sealed_loads(value: str) -> Any:
+def sealed_loads(value: str | bytes) -> Any:
+    """A conversation's data as the Redis storage of earlier versions wrote it: JSON,
+    encrypted like every other personal text."""
+    if isinstance(value, bytes):
+        value = value.decode()
     return json.loads(crypto.decrypt(value) if crypto.is_encrypted(value) else value)
+
+
+async def adopt_redis_state(redis: Redis, prefix: str, sessionmaker: async_sessionmaker[AsyncSession],
+                            now: datetime) -> int:
+    """Move conversation steps that earlier versions kept in Redis into `fsm_state`.
+
+    Up to this version, with REDIS_URL set the state and data lived in Redis, written after
+    the update's commit: a process killed between the two left the person a step behind.
+    Now they are in the update's transaction there too. A person in the middle of a step at
+    the upgrade keeps it (what they typed included): each Redis step is written to its row,
+    unless the row was written after `now` (another process already handled the person),
+    and deleted from Redis once committed. Returns how many conversations were moved.
+    """
+    steps: dict[str, dict[str, Any]] = {}
+    for part in ("state", "data"):
+        async for raw in redis.scan_iter(match=f"{prefix}:*:{part}", count=500):
+            name = raw.decode() if isinstance(raw, bytes) else raw
+            value = await redis.get(name)
+            if value is None:
+                continue
+            base = name[len(prefix) + 1:-len(part) - 1]
+            steps.setdefault(base, {"keys": []})["keys"].append(name)
+            steps[base][part] = value.decode() if part == "state" else sealed_loads(value)
+    if not steps:
+        return 0
+    keys = key_builder()
+    async with sessionmaker() as session, session.begin():
+        for base, step in steps.items():
+            k = f"{keys.prefix}{keys.separator}{base}"
+            record = await session.get(FsmRecord, k)
+            if record is not None and record.updated_at > now:
+                continue
+            if record is None:
+                record = FsmRecord(key=k, state=None, data=None, updated_at=now)
+                session.add(record)
+            record.state = step.get("state")
+            data = step.get("data")
+            record.data = json.dumps(data, ensure_ascii=False) if data else None
+            record.updated_at = now
+    await redis.delete(*[name for step in steps.values() for name in step["keys"]])
+    log.info("conversation steps moved from Redis to the database count=%s", len(steps))
+    return len(steps)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select, text
 
 from bot.app import App
@@ -103,11 +101,6 @@ async def snapshot(app: App) -> dict[str, list[tuple[Any, ...]]]:
 async def fsm(app: App, who: Person) -> tuple[str | None, str | None]:
     """(state, data) of the person's conversation step, as stored."""
     uid = who.phone.user_id
-    storage = app.dp.storage
-    if hasattr(storage, "inner"):  # Redis (behind AfterCommitStorage): ask it, the SQL table is unused
-        key = StorageKey(bot_id=app.bot.id, chat_id=uid, user_id=uid)
-        state, data = await storage.get_state(key), await storage.get_data(key)
-        return state, (json.dumps(data, sort_keys=True) if data else None)
     async with app.sessionmaker() as s:
         rows = list(await s.scalars(select(FsmRecord).where(FsmRecord.key.like(f"%:{uid}:{uid}:%"))))
     if not rows:

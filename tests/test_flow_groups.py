@@ -65,11 +65,7 @@ async def fam(cast: Cast, samspil: App) -> Family:
 
 
 async def conversations(app: App) -> list[tuple[Any, ...]]:
-    """Every stored conversation step: the fsm_state table, or the keys in Redis."""
-    redis = getattr(app.dp.storage, "redis", None)
-    if redis is not None:
-        keys = sorted(await redis.keys(f"{app.settings.redis_prefix}:*"))
-        return [(k, await redis.get(k)) for k in keys]
+    """Every stored conversation step (the fsm_state table, with Redis too)."""
     async with app.sessionmaker() as s:
         return [(r.key, r.state, r.data) for r in await s.scalars(select(FsmRecord).order_by(FsmRecord.key))]
 
