@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.chat_content import ChatContentMiddleware
+from bot.inline_filters import run_inline
 from bot.middlewares import DbSessionMiddleware, install_session_fsm
 from bot.polling import BatchDispatcher
 from bot.private_only import PrivateOnlyMiddleware
@@ -141,6 +142,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, migrate: 
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker, notices, clock, update_turns(engine)))
     SamspilI18nMiddleware(i18n).setup(dp)
     include_flows(dp)  # seat checks, tap answers and a fresh router tree (handlers/routers.py)
+    run_inline(dp)  # plain filters on the loop, not in worker threads (bot/inline_filters.py)
     dp.workflow_data.update(
         settings=settings, clock=clock, dialog_config=dialog_config, sessionmaker=sessionmaker,
         notices=notices,
