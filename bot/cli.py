@@ -24,7 +24,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.gc_on_loop import run_collecting_on_the_loop
+from bot.gc_on_loop import freeze_start_up, run_collecting_on_the_loop
 from core.config import ConfigError, Settings, fail, load_settings
 from rules.dialog_config import ConfigError as DialogConfigError
 
@@ -148,6 +148,9 @@ async def _run(settings: Settings, *, webhook: bool = False) -> None:
         runner, port = await start_web(app)
         app.closers.append(runner.cleanup)
         logging.getLogger("samspil.web").info("mini app serving port=%s", port)
+    # Start-up's objects live as long as the process: out of every later collection.
+    frozen = freeze_start_up()
+    logging.getLogger("samspil").info("start-up objects frozen count=%s", frozen)
     try:
         if webhook:
             from bot.webhook import run_webhook

@@ -9,7 +9,7 @@ import weakref
 
 import pytest
 
-from bot.gc_on_loop import run_collecting_on_the_loop
+from bot.gc_on_loop import freeze_start_up, run_collecting_on_the_loop
 
 
 class _Node:
@@ -44,3 +44,17 @@ async def test_a_failure_inside_leaves_collection_as_it_was() -> None:
         await run_collecting_on_the_loop(fails(), interval=0.01)
     assert gc.isenabled()
     assert not [t for t in asyncio.all_tasks() if "collect_when_due" in repr(t) and not t.done()]
+
+
+async def _freezes_and_still_collects() -> tuple[int, str]:
+    kept = [object() for _ in range(100)]  # start-up's objects, alive for good
+    frozen = freeze_start_up()
+    outcome = await _cycle_is_collected_by_the_task()  # garbage made after start-up still goes
+    del kept
+    return frozen, outcome
+
+
+async def test_start_up_is_frozen_out_of_collections_and_later_garbage_still_goes() -> None:
+    frozen, outcome = await run_collecting_on_the_loop(_freezes_and_still_collects(), interval=0.01)
+    assert frozen > 100 and outcome == "collected"
+    assert gc.get_freeze_count() == 0  # unfrozen again when the bot stops
