@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import plan as pl
+from storage.inputs import SEAT_IN_SESSION
 from storage.meetings import LIVE
 from storage.models import (
     Consent,
@@ -46,7 +47,8 @@ async def entries_this_round(session: AsyncSession, seats: Sequence[Participant]
     if not seats:
         return []
     rows = await session.scalars(select(InputEntry).where(
-        _this_round(InputEntry.participant_id, InputEntry.round_no, seats)).order_by(InputEntry.id))
+        _this_round(InputEntry.participant_id, InputEntry.round_no, seats)).order_by(InputEntry.id)
+        .options(*SEAT_IN_SESSION))  # the seats given are in the session, with their dialogs
     return list(rows)
 
 

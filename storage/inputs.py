@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defaultload
 
 from storage.models import Dialog, InputEntry, Participant, Score
 
@@ -19,13 +20,19 @@ BOXES = ("worries", "works", "next_steps")
 
 # ---- drafts -------------------------------------------------------------------------------
 
+# The author's seat is the caller's `participant`, in the session with its dialog: its dialog is
+# not selected again (Participant.dialog's selectin load queries even for a dialog the session
+# holds; lazily, a many-to-one finds it in the session without SQL). One statement less for
+# every text typed into a box, every tap on one's own draft, and the home facts after sharing.
+SEAT_IN_SESSION = [defaultload(InputEntry.participant).lazyload(Participant.dialog)]
+
 
 async def drafts_of(session: AsyncSession, participant: Participant, round_no: int) -> list[InputEntry]:
     rows = await session.scalars(
         select(InputEntry)
         .where(InputEntry.participant_id == participant.id, InputEntry.round_no == round_no,
                InputEntry.shared_at.is_(None))
-        .order_by(InputEntry.id)
+        .order_by(InputEntry.id).options(*SEAT_IN_SESSION)
     )
     return list(rows)
 
@@ -35,7 +42,7 @@ async def own_entries(session: AsyncSession, participant: Participant, round_no:
     rows = await session.scalars(
         select(InputEntry)
         .where(InputEntry.participant_id == participant.id, InputEntry.round_no == round_no)
-        .order_by(InputEntry.id)
+        .order_by(InputEntry.id).options(*SEAT_IN_SESSION)
     )
     return list(rows)
 
@@ -44,13 +51,13 @@ async def draft_for_area(session: AsyncSession, participant: Participant, round_
     return await session.scalar(
         select(InputEntry).where(
             InputEntry.participant_id == participant.id, InputEntry.round_no == round_no,
-            InputEntry.area == area, InputEntry.shared_at.is_(None))
+            InputEntry.area == area, InputEntry.shared_at.is_(None)).options(*SEAT_IN_SESSION)
     )
 
 
 async def own_entry(session: AsyncSession, participant: Participant, entry_id: int) -> InputEntry | None:
     """An entry (draft or shared), only if it is this participant's."""
-    entry = await session.get(InputEntry, entry_id)
+    entry = await session.get(InputEntry, entry_id, options=SEAT_IN_SESSION)
     if entry is None or entry.participant_id != participant.id:
         return None
     return entry
@@ -58,7 +65,7 @@ async def own_entry(session: AsyncSession, participant: Participant, entry_id: i
 
 async def own_draft(session: AsyncSession, participant: Participant, entry_id: int) -> InputEntry | None:
     """A draft, only if it is this participant's and still a draft."""
-    entry = await session.get(InputEntry, entry_id)
+    entry = await session.get(InputEntry, entry_id, options=SEAT_IN_SESSION)
     if entry is None or entry.participant_id != participant.id or entry.shared_at is not None:
         return None
     return entry

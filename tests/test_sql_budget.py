@@ -9,10 +9,10 @@ follows the input flow as it changes): taps, texts in a box, sharing, a score. E
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
 COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
 
-    tap (a button that moves a step)   5-8   (8-18; 7 on one's own draft)
-    text in a box                        8   (14)
-    share ("Yes, share now")            18   (22; 27 once #12/#13 added the next step and digests)
-    score ("Yes, save 4")               10   (9; 13 after #12/#13)
+    tap (a button that moves a step)   5-8   (8-18; 6 on one's own draft, 7 until 6 Dec)
+    text in a box                        7   (14; 8 until 6 Dec)
+    share ("Yes, share now")            16   (22; 27 once #12/#13 added the next step and digests; 18 until 6 Dec)
+    score ("Yes, save 4")                9   (9; 13 after #12/#13; 10 until 6 Dec)
     a command (/input, /skala)          6-8  (8)
 
 Every update pays 5 of them: the insert of its update id, the sender's `person`, the
@@ -26,8 +26,10 @@ own draft (`participant_in(..., with_seats=False)`, the handler flag `one_seat`)
 them there raises. Other steps still load them with the dialog, as code everywhere reads
 Dialog.participants without awaiting. An input entry brings its author's seat and person in its own SELECT
 (InputEntry.participant joined; as a selectin load it queried three times for rows the session
-already held); the seat's dialog still costs one SELECT (Participant.dialog is a selectin
-load, which queries even for a dialog the session holds; a joined load there left
+already held). The seat's dialog is not selected again where one's own entries are loaded
+(storage/inputs.py SEAT_IN_SESSION: Participant.dialog is a selectin load, which queries even
+for a dialog the session holds; there it is lazy, and a many-to-one finds it in the session
+without SQL); elsewhere it still costs one SELECT (a joined load on the relationship itself left
 Dialog.participants unloaded on deeper paths, where a notice renderer failed).
 
 The budgets below leave a margin of 1-2 for the input flow, which is still changing. A share
@@ -55,9 +57,9 @@ from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh
 # Statements per step, at most (BEGIN and COMMIT not counted).
 BUDGET = {
     "tap": 9,
-    "text": 10,
-    "share": 20,
-    "score": 11,
+    "text": 8,
+    "share": 17,
+    "score": 10,
     "command": 9,     # /input, /skala
 }
 TRANSACTION = ("BEGIN", "COMMIT")
@@ -167,3 +169,6 @@ async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, 
     everyone = [s for kind, statements in steps if kind == "text" for s in statements
                 if " FROM participant " in " ".join(s.split()) and "participant.dialog_id IN" in s]
     assert not everyone, f"a text in a box loaded the dialog's participants:\n{report}"
+    # ... nor its dialog again (it came with the seat).
+    again = [s for kind, statements in steps if kind == "text" for s in statements if " FROM dialog " in " ".join(s.split())]
+    assert not again, f"a text in a box selected the dialog a second time:\n{report}"
