@@ -131,7 +131,7 @@ async def go_home(query: CallbackQuery, seat: Participant, session: AsyncSession
     await _send_home(query.message, state, session, seat, dialog_config, retire=query.message.message_id)
 
 
-@_on(InputAction.area)
+@_on(InputAction.area, one_seat=True)  # the person's own draft: their seat alone
 async def open_area(query: CallbackQuery, callback_data: InputCb, seat: Participant, session: AsyncSession,
                     state: FSMContext, clock: Clock, dialog_config: DialogConfig, callback_answer: CallbackAnswer) -> None:
     try:

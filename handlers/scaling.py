@@ -84,7 +84,10 @@ def _ruler_card(p: Participant, config: DialogConfig) -> tuple[str, InlineKeyboa
     return text, one_to_ten(b)
 
 
+# Registered twice: a number picked (or "choose another") reads the tapper's seat alone, so the
+# dialog's other participants are not loaded for it; saving tells others and needs them.
 @router.callback_query(ScaleCb.filter(), flags=needs(Action.SCALE))
+@router.callback_query(ScaleCb.filter(F.action.in_({"pick", "again"})), flags=needs(Action.SCALE, one_seat=True))
 async def scale_button(query: CallbackQuery, callback_data: ScaleCb, seat: Participant, session: AsyncSession,
                        person: Person | None, clock: Clock, dialog_config: DialogConfig, notices: Notices, callback_answer: CallbackAnswer) -> None:
     participant = seat

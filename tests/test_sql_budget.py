@@ -9,7 +9,8 @@ follows the input flow as it changes): taps, texts in a box, sharing, a score. E
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
 COMMIT not counted; before #15 in brackets, the same steps, counted the same way):
 
-    tap (a button that moves a step)   5-8   (8-18; 6 on one's own draft, 7 until 6 Dec)
+    tap (a button that moves a step)   4-7   (8-18; 5-8 until 6 Dec: picking a number and opening
+                                              an area no longer load the dialog's participants)
     text in a box                        7   (14; 8 until 6 Dec)
     share ("Yes, share now")            16   (22; 27 once #12/#13 added the next step and digests; 18 until 6 Dec)
     score ("Yes, save 4")                9   (9; 13 after #12/#13; 10 until 6 Dec)
@@ -21,8 +22,8 @@ writes that follow: before #15 it was read in a transaction of its own and again
 write), the seat with its dialog and person (one joined SELECT, storage/queries.py
 `participant_in`; they were three) and the dialog's participants with their persons (one
 SELECT: Participant.person is a joined load, it was a selectin load of its own). A step that
-needs the sender's seat alone does not load them: a text in a box and the buttons on one's
-own draft (`participant_in(..., with_seats=False)`, the handler flag `one_seat`); reading
+needs the sender's seat alone does not load them: a text in a box, opening an area, picking a
+number on the ruler and the buttons on one's own draft (`participant_in(..., with_seats=False)`, the handler flag `one_seat`); reading
 them there raises. Other steps still load them with the dialog, as code everywhere reads
 Dialog.participants without awaiting. An input entry brings its author's seat and person in its own SELECT
 (InputEntry.participant joined; as a selectin load it queried three times for rows the session
@@ -56,7 +57,7 @@ from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh
 
 # Statements per step, at most (BEGIN and COMMIT not counted).
 BUDGET = {
-    "tap": 9,
+    "tap": 8,
     "text": 8,
     "share": 17,
     "score": 10,
