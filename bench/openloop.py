@@ -196,7 +196,7 @@ async def main() -> None:
     p.add_argument("--think", type=float, default=1.0,
                    help="mean seconds a person takes before each step (0.5x-1.5x; default 1)")
     p.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (postgresql+asyncpg://...)")
-    p.add_argument("--redis", metavar="URL", help="with --postgres: conversation state in Redis (redis://...)")
+    p.add_argument("--redis", metavar="URL", help="with --postgres: Redis for the per-person locks, as in production (redis://...)")
     p.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     p.add_argument("--no-echo", action="store_true", help="leave out the echo bot")
     p.add_argument("--search", action="store_true", help="find the highest rate with p99 under --p99-limit")

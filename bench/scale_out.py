@@ -70,7 +70,7 @@ async def scale_run(tmp: Path, people: int, processes: int, postgres: str, redis
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--postgres", metavar="URL", required=True, help="postgresql+asyncpg://...")
-    p.add_argument("--redis", metavar="URL", required=True, help="redis://... (conversation state)")
+    p.add_argument("--redis", metavar="URL", required=True, help="redis://... (the per-person locks)")
     p.add_argument("--people", type=int, default=100, help="simulated people, in families of 5 (default 100)")
     p.add_argument("--processes", type=int, nargs="+", default=[1, 3], help="process counts (default: 1 3)")
     args = p.parse_args()

@@ -94,7 +94,7 @@ async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--people", type=int, default=50, help="simulated people, in families of 5 (default 50)")
     p.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (postgresql+asyncpg://...)")
-    p.add_argument("--redis", metavar="URL", help="with --postgres: conversation state in Redis (redis://...)")
+    p.add_argument("--redis", metavar="URL", help="with --postgres: Redis for the per-person locks, as in production (redis://...)")
     p.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     p.add_argument("--echo-tasks", action="store_true", help="also an echo bot with a task per update")
     p.add_argument("--echo-batch", action="store_true",

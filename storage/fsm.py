@@ -218,18 +218,19 @@ class HeldLocks(BaseEventIsolation):
 
 
 async def forget_in_redis(redis_url: str, prefix: str, telegram_id: int) -> int:
-    """Delete a person's conversation state kept in Redis (RedisStorage with `key_builder`:
-    ``prefix:bot:chat:user:destiny:part`` in their private chat), for any bot id.
-
-    The SQL storage's rows go with the person's other rows (storage/privacy.py); Redis
-    is another store, so an erasure outside the bot (`samspil admin erase-person`)
-    clears it here. Returns how many keys were deleted.
+    """Delete a person's conversation step an earlier version kept in Redis (RedisStorage with
+    `key_builder`: ``prefix:bot:chat:user:destiny:state|data`` in their private chat), for any
+    bot id. A running process moves such steps into the database when it starts
+    (`adopt_redis_state`); an erasure by `samspil admin erase-person` before that must not
+    leave one behind. The person's lock is left to expire: deleting it could let a second
+    process handle them at once. Returns how many keys were deleted.
     """
     from redis.asyncio import Redis
 
     redis = Redis.from_url(redis_url)
     try:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*:{telegram_id}:{telegram_id}:*", count=500)]
+        keys = [k for part in ("state", "data") async for k in
+                redis.scan_iter(match=f"{prefix}:*:{telegram_id}:{telegram_id}:*:{part}", count=500)]
         return int(await redis.delete(*keys)) if keys else 0
     finally:
         await redis.aclose()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from storage import crypto
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.fsm import SQLStorage, adopt_redis_state, key_builder
+from storage.fsm import SQLStorage, adopt_redis_state, forget_in_redis, key_builder
 from storage.models import FsmRecord
 from tests.conftest import START
 
@@ -105,3 +105,18 @@ async def test_an_older_row_gives_way_to_the_step_in_redis(redis, sessionmaker) 
     await adopt_redis_state(client, prefix, sessionmaker, START)
 
     assert await SQLStorage(sessionmaker).get_state(MOTHER) == "MeetingForm:place"
+
+
+async def test_an_erasure_before_the_first_start_deletes_the_step_kept_in_redis(redis) -> None:
+    client, prefix = redis
+    old = _earlier_version(client, prefix)
+    await old.set_state(MOTHER, "MeetingForm:place")
+    await old.set_data(MOTHER, {"place": "Skolen"})
+    await old.set_state(TEACHER, "Input:box")
+    lock = key_builder(prefix).build(MOTHER, "lock")
+    await client.set(lock, b"a process at work")
+
+    assert await forget_in_redis(REDIS_URL, prefix, MOTHER.user_id) == 2  # her state and data
+
+    left = sorted([k async for k in client.scan_iter(match=f"{prefix}:*")])
+    assert left == sorted([lock.encode(), key_builder(prefix).build(TEACHER, "state").encode()])
