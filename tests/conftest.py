@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -82,6 +83,25 @@ def clock() -> FakeClock:
 
 POSTGRES_URL = os.environ.get("SAMSPIL_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("SAMSPIL_TEST_REDIS_URL")
+
+
+@pytest.fixture
+async def redis_space() -> AsyncIterator[tuple[Any, str]]:
+    """A Redis client and a key prefix of the test's own, its keys deleted after (skipped,
+    saying why, when SAMSPIL_TEST_REDIS_URL is not set)."""
+    if not REDIS_URL:
+        pytest.skip("needs Redis: set SAMSPIL_TEST_REDIS_URL to run it")
+    from redis.asyncio import Redis
+
+    prefix = f"t_{uuid.uuid4().hex[:12]}"
+    client = Redis.from_url(REDIS_URL)
+    try:
+        yield client, prefix
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 @dataclass

@@ -340,18 +340,8 @@ async def test_sql_storage_outside_an_update_commits_each_write_at_once(sql: SQL
 
 
 @pytest.fixture
-async def locks() -> AsyncIterator[tuple[Redis, str]]:
-    if not REDIS_URL:
-        pytest.skip("Redis locks: set SAMSPIL_TEST_REDIS_URL to run them")
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        yield redis, prefix
-    finally:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+def locks(redis_space: tuple[Redis, str]) -> tuple[Redis, str]:  # tests/conftest.py
+    return redis_space
 
 
 def test_with_redis_the_state_stays_in_the_database_and_redis_holds_the_locks() -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,18 +29,8 @@ TEACHER = StorageKey(bot_id=7, chat_id=502, user_id=502)
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[tuple[Redis, str]]:
-    if not REDIS_URL:
-        pytest.skip("steps kept in Redis: set SAMSPIL_TEST_REDIS_URL to run it")
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    client = Redis.from_url(REDIS_URL)
-    try:
-        yield client, prefix
-    finally:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+def redis(redis_space: tuple[Redis, str]) -> tuple[Redis, str]:  # tests/conftest.py
+    return redis_space
 
 
 @pytest.fixture
