@@ -43,17 +43,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
 from typing import Any
 
 import pytest
-from aiogram import BaseMiddleware
-from sqlalchemy import event
 
 from bench._load import OPENED, Someone, samspil_plan
 from bot.app import App
 from bot.playbook import Cast
 from tests.helpers_dialog import fresh_routers, open_family  # noqa: F401 (fresh_routers: autouse)
+from tests.sql_count import SqlCount, counted
 
 # Statements per step, at most (BEGIN and COMMIT not counted).
 BUDGET = {
@@ -63,70 +61,30 @@ BUDGET = {
     "score": 10,
     "command": 9,     # /input, /skala
 }
-TRANSACTION = ("BEGIN", "COMMIT")
-
-_counting: ContextVar[list[str] | None] = ContextVar("sql_budget_counting", default=None)
-
-
-class _CountUpdate(BaseMiddleware):
-    """Outermost: everything below it, for this update, counts."""
-
-    def __init__(self) -> None:
-        self.done: list[list[str]] = []
-
-    async def __call__(self, handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], event: Any,
-                       data: dict[str, Any]) -> Any:
-        statements: list[str] = []
-        token = _counting.set(statements)
-        try:
-            return await handler(event, data)
-        finally:
-            _counting.reset(token)
-            self.done.append(statements)
 
 
 @pytest.fixture
-def counter(samspil: App) -> Iterator[_CountUpdate]:
-    middleware = _CountUpdate()
-    samspil.dp.update.outer_middleware._middlewares.insert(0, middleware)
-
-    def count(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        statements = _counting.get()
-        if statements is not None:
-            statements.append(statement)
-
-    event.listen(samspil.engine.sync_engine, "before_cursor_execute", count)
-    # BEGIN IMMEDIATE is sent on "begin"; COMMIT through the DBAPI, not a cursor: count them too.
-    event.listen(samspil.engine.sync_engine, "commit", lambda _c: _note("COMMIT"))
-    yield middleware
-    event.remove(samspil.engine.sync_engine, "before_cursor_execute", count)
+def counter(samspil: App) -> Iterator[SqlCount]:
+    count = SqlCount(samspil)
+    yield count
+    count.close()
 
 
-def _note(statement: str) -> None:
-    statements = _counting.get()
-    if statements is not None:
-        statements.append(statement)
-
-
-async def _step(counter: _CountUpdate, act: Callable[[], Awaitable[Any]]) -> list[str]:
+async def _step(counter: SqlCount, act: Callable[[], Awaitable[Any]]) -> list[str]:
     """The statements of the one update `act` makes (waits until it has committed)."""
-    before = len(counter.done)
+    before = len(counter.updates)
     await act()
     for _ in range(500):
-        if len(counter.done) > before:
+        if len(counter.updates) > before:
             break
         await asyncio.sleep(0.01)
-    assert len(counter.done) == before + 1, "one step, one update"
-    return counter.done[-1]
-
-
-def _counted(statements: list[str]) -> int:
-    return sum(1 for s in statements if not s.startswith(TRANSACTION))
+    assert len(counter.updates) == before + 1, "one step, one update"
+    return counter.updates[-1]
 
 
 def _show(kind: str, statements: list[str]) -> str:
     lines = "\n".join(f"  {' '.join(s.split())[:140]}" for s in statements)
-    return f"{kind}: {_counted(statements)} statements (budget {BUDGET[kind]}):\n{lines}"
+    return f"{kind}: {counted(statements)} statements (budget {BUDGET[kind]}):\n{lines}"
 
 
 def _walk() -> list[tuple[str, str, str, str]]:
@@ -149,7 +107,7 @@ def _walk() -> list[tuple[str, str, str, str]]:
     return out
 
 
-async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, counter: _CountUpdate,
+async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, counter: SqlCount,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     fam = await open_family(cast, samspil)
     mom = fam.mom
@@ -164,7 +122,8 @@ async def test_statements_per_step_stay_within_budget(cast: Cast, samspil: App, 
     with capsys.disabled():
         print("\n" + report)
     assert {kind for kind, _s in steps} == set(BUDGET)
-    over = [(kind, _counted(s)) for kind, s in steps if _counted(s) > BUDGET[kind]]
+    assert all(counted(s) > 0 for _kind, s in steps), f"a step counted nothing:\n{report}"
+    over = [(kind, counted(s)) for kind, s in steps if counted(s) > BUDGET[kind]]
     assert not over, f"over budget: {over}\n{report}"
     # A text in a box, opening an area and picking a number need the person's seat alone: the
     # dialog's other participants are not loaded.
