@@ -11,6 +11,7 @@ Protocol on stdin/stdout, one line each: `start <json env>` -> `<pid>`.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import signal
@@ -19,6 +20,19 @@ import sys
 import bot.app  # noqa: F401  (imported once, shared by every fork)
 import bot.cli
 import bot.webhook  # noqa: F401
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(sig: signal.Signals, parent: int) -> None:
+    """Have the kernel send `sig` when the parent ends: a test run that is killed (or dies) must
+    not leave fork servers and bots behind waiting for a parent that is gone (they did: 250 MB
+    each, an hour later). Linux only; elsewhere nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os.kill(os.getpid(), sig)
 
 
 def _child(env: dict[str, str], log_path: str) -> None:
@@ -36,6 +50,7 @@ def _child(env: dict[str, str], log_path: str) -> None:
 
 
 def main() -> None:
+    _die_with_parent(signal.SIGTERM, int(os.environ.get("SAMSPIL_FORKSERVER_PARENT", os.getppid())))
     # Children are reaped by the kernel as they die; the test watches their pids.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     for line in sys.stdin:
@@ -43,8 +58,10 @@ def main() -> None:
         if cmd != "start":
             continue
         request = json.loads(rest)
+        server = os.getpid()
         pid = os.fork()
         if pid == 0:
+            _die_with_parent(signal.SIGKILL, server)  # a bot does not outlive its fork server
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             asyncio.set_event_loop_policy(None)
             _child(request["env"], request["log"])

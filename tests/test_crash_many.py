@@ -56,7 +56,8 @@ class ForkedBots:
         self.env, self.log = env, log
         self.server = subprocess.Popen(
             [sys.executable, "-m", "tests.forkserver"], cwd=ROOT, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, env={**os.environ, **env})
+            stdout=subprocess.PIPE, text=True,
+            env={**os.environ, **env, "SAMSPIL_FORKSERVER_PARENT": str(os.getpid())})
         self.pid: int | None = None
 
     def start(self) -> None:
