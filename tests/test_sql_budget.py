@@ -2,8 +2,8 @@
 
 Every statement the database is sent while one update is handled is counted, with a
 SQLAlchemy `before_cursor_execute` listener on the bot's engine and an outermost update
-middleware that marks the update's task (the notice scheduler runs in a task of its own and
-is not counted). A person goes through the steps the benchmarks play (bench/_load.py `samspil_plan`, which
+middleware that marks the update's task (tests/sql_count.py; the notice scheduler runs in a
+task of its own and is not counted). A person goes through the steps the benchmarks play (bench/_load.py `samspil_plan`, which
 follows the input flow as it changes): taps, texts in a box, sharing, a score. Each kind of step fails above its budget.
 
 What a step costs (SQLite, statements sent while the update is handled, BEGIN IMMEDIATE and
